@@ -1,0 +1,1 @@
+"""Running Python that composes MCP tools, inside a sandbox."""

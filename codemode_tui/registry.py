@@ -1,0 +1,357 @@
+"""``ToolRegistry``: the servers, their live connections and their tools.
+
+Discovery runs concurrently: a slow or broken server neither delays nor breaks
+the others, and each one's outcome (tools or error) is reported separately.
+Every tool gets a qualified name ``server__tool`` and a sanitized Python name;
+rediscovery replaces a server's tools and a ``tools/list_changed`` notification
+triggers it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import mcp_types as types
+from mcp.shared.exceptions import MCPError
+
+from .config import MCPServerConfig
+from .connection import ConnectionFailed, ServerConnection, Status
+from .names import NameConflict, assign_identifiers, qualified_name, sanitize_identifier
+from .results import ToolError, UnknownToolError, unwrap_result
+
+
+@dataclass
+class ToolDefinition:
+    """One tool of one server, with the names it is known by."""
+
+    name: str
+    server: str
+    description: str = ""
+    input_schema: dict[str, Any] = field(default_factory=lambda: {"type": "object", "properties": {}})
+    output_schema: dict[str, Any] | None = None
+    title: str | None = None
+    annotations: dict[str, Any] = field(default_factory=dict)
+    python_name: str = ""
+    server_module: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.python_name:
+            self.python_name = sanitize_identifier(self.name)
+        if not self.server_module:
+            self.server_module = sanitize_identifier(self.server, fallback="server")
+
+    @property
+    def qualified_name(self) -> str:
+        """``server__tool``: unique across the registry."""
+        return qualified_name(self.server, self.name)
+
+    @classmethod
+    def from_mcp(cls, server: str, tool: types.Tool) -> ToolDefinition:
+        annotations = tool.annotations.model_dump(by_alias=True, exclude_none=True) if tool.annotations else {}
+        return cls(
+            name=tool.name,
+            server=server,
+            title=tool.title or annotations.get("title"),
+            description=tool.description or "",
+            input_schema=dict(tool.input_schema or {"type": "object", "properties": {}}),
+            output_schema=dict(tool.output_schema) if tool.output_schema else None,
+            annotations=annotations,
+        )
+
+    @classmethod
+    def from_dict(cls, server: str, data: Mapping[str, Any]) -> ToolDefinition:
+        """From a ``tools/list`` entry as JSON (camelCase keys), e.g. a saved catalog."""
+        return cls.from_mcp(server, types.Tool.model_validate(dict(data)))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form, in MCP's own key names."""
+        data: dict[str, Any] = {
+            "qualifiedName": self.qualified_name,
+            "name": self.name,
+            "server": self.server,
+            "pythonName": self.python_name,
+            "module": f"generated.servers.{self.server_module}",
+            "description": self.description,
+            "inputSchema": self.input_schema,
+        }
+        if self.title:
+            data["title"] = self.title
+        if self.output_schema is not None:
+            data["outputSchema"] = self.output_schema
+        if self.annotations:
+            data["annotations"] = self.annotations
+        return data
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """What a front end shows for one server."""
+
+    name: str
+    transport: str
+    status: Status
+    tool_count: int
+    error: str | None
+    enabled: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "transport": self.transport,
+            "status": self.status,
+            "tool_count": self.tool_count,
+            "error": self.error,
+            "enabled": self.enabled,
+        }
+
+
+@dataclass
+class DiscoveryOutcome:
+    """The result of discovering one server: its tools, or why it failed."""
+
+    server: str
+    tools: list[ToolDefinition] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+Listener = Callable[[str], None]
+
+
+class ToolRegistry:
+    """The servers a session talks to and every tool they offer."""
+
+    def __init__(self, servers: Iterable[MCPServerConfig] = ()) -> None:
+        self._connections: dict[str, ServerConnection] = {}
+        self._tools: dict[str, dict[str, ToolDefinition]] = {}
+        self._listeners: list[Listener] = []
+        self._background: set[asyncio.Task[Any]] = set()
+        self.conflicts: dict[str, list[NameConflict]] = {}
+        for server in servers:
+            self.add_server(server)
+
+    # -- change notification ---------------------------------------------------
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call ``listener(server_name)`` whenever a server's status or tools change."""
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def _notify(self, server: str) -> None:
+        for listener in list(self._listeners):
+            listener(server)
+
+    # -- servers ---------------------------------------------------------------
+
+    def add_server(self, config: MCPServerConfig, *, replace: bool = False) -> None:
+        """Register a server (not connected until discovery)."""
+        if config.name in self._connections:
+            if not replace:
+                raise ValueError(f"a server named {config.name!r} already exists")
+            self.remove_server(config.name)
+        module = sanitize_identifier(config.name, fallback="server")
+        for other in self._connections.values():
+            if sanitize_identifier(other.name, fallback="server") == module:
+                raise ValueError(
+                    f"server names {config.name!r} and {other.name!r} both become the module "
+                    f"{module!r}; rename one of them"
+                )
+        self._connections[config.name] = ServerConnection(
+            config, on_status=lambda conn: self._notify(conn.name), on_tools_changed=self._tools_changed
+        )
+        self._tools[config.name] = {}
+        self._notify(config.name)
+
+    def remove_server(self, name: str) -> None:
+        """Forget a server and its tools; its connection closes in the background."""
+        conn = self._connections.pop(self._require_server(name).name)
+        self._tools.pop(name, None)
+        self.conflicts.pop(name, None)
+        if conn.is_open:
+            self._spawn(conn.close())
+        self._notify(name)
+
+    def _require_server(self, name: str) -> ServerConnection:
+        try:
+            return self._connections[name]
+        except KeyError:
+            close = difflib.get_close_matches(name, list(self._connections), n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise KeyError(f"no server named {name!r}{hint}") from None
+
+    def server_config(self, name: str) -> MCPServerConfig:
+        return self._require_server(name).config
+
+    @property
+    def server_names(self) -> list[str]:
+        return list(self._connections)
+
+    def connection(self, name: str) -> ServerConnection:
+        """The live connection of a server (for its stderr, info and status)."""
+        return self._require_server(name)
+
+    def stderr(self, name: str) -> list[str]:
+        """The last lines a stdio server wrote to stderr."""
+        return list(self._require_server(name).stderr)
+
+    def list_servers(self) -> list[ServerInfo]:
+        return [
+            ServerInfo(
+                name=conn.name,
+                transport=conn.config.transport or "stdio",
+                status=conn.status,
+                tool_count=len(self._tools.get(conn.name, {})),
+                error=conn.error,
+                enabled=conn.config.enabled,
+            )
+            for conn in self._connections.values()
+        ]
+
+    # -- discovery -------------------------------------------------------------
+
+    async def discover_all(self) -> dict[str, DiscoveryOutcome]:
+        """Connect to every enabled server and list its tools, concurrently."""
+        names = [name for name, conn in self._connections.items() if conn.config.enabled]
+        outcomes = await asyncio.gather(*(self._discover_outcome(name) for name in names))
+        return {outcome.server: outcome for outcome in outcomes}
+
+    async def _discover_outcome(self, name: str) -> DiscoveryOutcome:
+        try:
+            return DiscoveryOutcome(name, tools=await self.discover_server(name))
+        except (ConnectionFailed, TimeoutError, OSError, MCPError, KeyError) as exc:
+            return DiscoveryOutcome(name, error=str(exc))
+
+    async def discover_server(self, name: str) -> list[ToolDefinition]:
+        """Connect if needed and (re)load one server's tools, replacing the old ones."""
+        conn = self._require_server(name)
+        if not conn.config.enabled:
+            raise ConnectionFailed(f"server {name!r} is disabled; enable it to connect")
+        if not conn.connected:
+            await conn.connect()
+        try:
+            listed = await conn.list_tools()
+        except (ConnectionFailed, TimeoutError, MCPError) as exc:
+            if conn.status == "connected":
+                conn._set("failed", str(exc))
+            raise
+        if self._connections.get(name) is not conn:  # removed while we were listing
+            return []
+        self._set_tools(name, [ToolDefinition.from_mcp(name, tool) for tool in listed])
+        self._notify(name)
+        return list(self._tools[name].values())
+
+    def _set_tools(self, server: str, tools: list[ToolDefinition]) -> None:
+        assigned, conflicts = assign_identifiers(tool.name for tool in tools)
+        for tool in tools:
+            tool.python_name = assigned[tool.name]
+        self.conflicts[server] = conflicts
+        self._tools[server] = {tool.qualified_name: tool for tool in tools}
+
+    def load_tools(self, server: str, tools: Iterable[ToolDefinition]) -> None:
+        """Install tools for a server without connecting (saved catalogs, tests)."""
+        self._require_server(server)
+        self._set_tools(server, list(tools))
+        self._notify(server)
+
+    async def reconnect(self, name: str) -> list[ToolDefinition]:
+        """Close and reopen a server's session, then rediscover its tools."""
+        conn = self._require_server(name)
+        await conn.close()
+        return await self.discover_server(name)
+
+    async def _tools_changed(self, conn: ServerConnection) -> None:
+        async def refresh() -> None:
+            try:
+                await self.discover_server(conn.name)
+            except (ConnectionFailed, TimeoutError, MCPError, KeyError):
+                pass  # the status already says why
+
+        self._spawn(refresh())
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # -- tools -----------------------------------------------------------------
+
+    def list_tools(self, server: str | None = None) -> list[ToolDefinition]:
+        if server is not None:
+            return list(self._tools.get(self._require_server(server).name, {}).values())
+        return [tool for tools in self._tools.values() for tool in tools.values()]
+
+    def get_tool(self, name: str) -> ToolDefinition | None:
+        """A tool by qualified name (``server__tool``), ``server.tool``, or unique bare name."""
+        for tools in self._tools.values():
+            if name in tools:
+                return tools[name]
+        if "." in name:
+            server, _, tool = name.partition(".")
+            candidate = self._tools.get(server, {}).get(qualified_name(server, tool))
+            if candidate is not None:
+                return candidate
+        bare = [tool for tool in self.list_tools() if name in (tool.name, tool.python_name)]
+        return bare[0] if len(bare) == 1 else None
+
+    def suggest(self, name: str, n: int = 3) -> list[str]:
+        """The qualified names closest to ``name``: the "did you mean" list."""
+        names = [tool.qualified_name for tool in self.list_tools()]
+        by_bare = {tool.name: tool.qualified_name for tool in self.list_tools()}
+        close = difflib.get_close_matches(name, names, n=n, cutoff=0.5)
+        for bare in difflib.get_close_matches(name.rpartition("__")[2], list(by_bare), n=n, cutoff=0.5):
+            if by_bare[bare] not in close:
+                close.append(by_bare[bare])
+        return close[:n]
+
+    def require_tool(self, name: str) -> ToolDefinition:
+        tool = self.get_tool(name)
+        if tool is None:
+            raise UnknownToolError(name, self.suggest(name))
+        return tool
+
+    async def call_tool(
+        self, name: str, arguments: Mapping[str, Any] | None = None, *, timeout: float | None = None
+    ) -> Any:
+        """Call a tool by name and return its unwrapped result (raises :class:`ToolError`)."""
+        tool = self.require_tool(name)
+        result = await self.call_tool_raw(tool, arguments, timeout=timeout)
+        return unwrap_result(result, server=tool.server, tool=tool.name, output_schema=tool.output_schema)
+
+    async def call_tool_raw(
+        self, tool: ToolDefinition, arguments: Mapping[str, Any] | None = None, *, timeout: float | None = None
+    ) -> types.CallToolResult:
+        """Call a tool and return the raw ``CallToolResult`` (for inspectors)."""
+        conn = self._require_server(tool.server)
+        try:
+            return await conn.call_tool(tool.name, dict(arguments or {}), timeout=timeout)
+        except ConnectionFailed as exc:
+            raise ToolError(str(exc), server=tool.server, tool=tool.name) from None
+        except TimeoutError as exc:
+            raise ToolError(str(exc), server=tool.server, tool=tool.name) from None
+        except MCPError as exc:
+            raise ToolError(exc.error.message, server=tool.server, tool=tool.name) from None
+
+    # -- lifecycle -------------------------------------------------------------
+
+    async def close(self) -> None:
+        """Close every session, in reverse order of creation, without raising."""
+        for conn in reversed(list(self._connections.values())):
+            await conn.close()
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+
+    async def __aenter__(self) -> ToolRegistry:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()

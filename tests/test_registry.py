@@ -1,0 +1,191 @@
+"""ToolRegistry against real MCP servers over real transports, good and bad."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import pytest
+
+from codemode_tui import MCPServerConfig, ToolError, ToolRegistry, UnknownToolError
+from tests.conftest import demo_stdio_config, faulty_config
+
+
+async def wait_for(predicate, timeout: float = 20.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.05)
+
+
+def status(registry: ToolRegistry, name: str) -> str:
+    return next(info.status for info in registry.list_servers() if info.name == name)
+
+
+async def test_demo_over_stdio_discovers_and_calls() -> None:
+    async with ToolRegistry([demo_stdio_config()]) as registry:
+        outcomes = await registry.discover_all()
+        assert outcomes["demo"].ok, outcomes["demo"].error
+        names = {tool.qualified_name for tool in registry.list_tools()}
+        assert {"demo__calculate", "demo__quote_order", "demo__always_fails"} <= names
+        tool = registry.get_tool("demo__quote_order")
+        assert tool is not None and tool.python_name == "quote_order" and tool.server == "demo"
+        assert tool.output_schema and tool.output_schema["type"] == "object"
+        assert tool.annotations.get("readOnlyHint") is True
+        # structuredContent is preferred
+        quote = await registry.call_tool(
+            "demo__quote_order",
+            {"customer": {"name": "Ada", "email": "a@x"}, "items": [{"sku": "T", "quantity": 2, "unit_price": 3.5}]},
+        )
+        assert quote["total"] == 7.0 and quote["lines"] == 1
+        info = registry.list_servers()[0]
+        assert (info.status, info.transport, info.tool_count) == ("connected", "stdio", len(names))
+
+
+async def test_demo_over_streamable_http(demo_http_url: str) -> None:
+    async with ToolRegistry([MCPServerConfig(name="web", url=demo_http_url)]) as registry:
+        outcomes = await registry.discover_all()
+        assert outcomes["web"].ok, outcomes["web"].error
+        assert registry.server_config("web").transport == "http"
+        result = await registry.call_tool("web__calculate", {"a": 6, "b": 7, "op": "multiply"})
+        assert result == 42.0
+
+
+async def test_third_party_server_from_pypi() -> None:
+    config = MCPServerConfig(name="time", command=sys.executable, args=["-m", "mcp_server_time", "--local-timezone", "UTC"])
+    async with ToolRegistry([config]) as registry:
+        outcomes = await registry.discover_all()
+        assert outcomes["time"].ok, outcomes["time"].error
+        assert registry.get_tool("time__get_current_time") is not None
+        now = await registry.call_tool("time__get_current_time", {"timezone": "Asia/Tokyo"})
+        assert now["timezone"] == "Asia/Tokyo"
+        with pytest.raises(ToolError) as err:
+            await registry.call_tool("time__get_current_time", {"timezone": "Not/AZone"})
+        assert err.value.server == "time" and err.value.tool == "get_current_time"
+
+
+async def test_tool_error_is_raised_with_server_tool_and_message() -> None:
+    async with ToolRegistry([demo_stdio_config()]) as registry:
+        await registry.discover_all()
+        with pytest.raises(ToolError) as err:
+            await registry.call_tool("demo__always_fails", {"reason": "disk on fire"})
+        assert (err.value.server, err.value.tool) == ("demo", "always_fails")
+        assert "disk on fire" in str(err.value)
+        # the registry keeps serving after a tool error
+        assert await registry.call_tool("demo__calculate", {"a": 1, "b": 2}) == 3.0
+
+
+async def test_unknown_tool_suggests_close_names() -> None:
+    async with ToolRegistry([demo_stdio_config()]) as registry:
+        await registry.discover_all()
+        with pytest.raises(UnknownToolError) as err:
+            await registry.call_tool("demo__calculat", {})
+        assert "demo__calculate" in err.value.suggestions
+        assert "did you mean" in str(err.value)
+
+
+async def test_command_not_found_is_explained_and_others_still_served() -> None:
+    broken = MCPServerConfig(name="ghost", command="definitely-not-a-real-mcp-server")
+    async with ToolRegistry([broken, demo_stdio_config()]) as registry:
+        outcomes = await registry.discover_all()
+        assert outcomes["demo"].ok
+        assert not outcomes["ghost"].ok
+        assert "not found" in (outcomes["ghost"].error or "")
+        assert "command" in (outcomes["ghost"].error or "")
+        assert status(registry, "ghost") == "failed"
+        assert await registry.call_tool("demo__calculate", {"a": 1, "b": 1}) == 2.0
+
+
+async def test_server_exiting_at_start_reports_its_stderr() -> None:
+    async with ToolRegistry([faulty_config("dies", "--exit-at-start", "3")]) as registry:
+        outcomes = await registry.discover_all()
+        error = outcomes["dies"].error or ""
+        assert "exited" in error
+        assert "missing API key FAULTY_KEY" in error  # the server's own words reach the user
+        assert any("FAULTY_KEY" in line for line in registry.stderr("dies"))
+
+
+async def test_hanging_server_times_out() -> None:
+    async with ToolRegistry([faulty_config("hangs", "--hang", timeout=1.5)]) as registry:
+        outcomes = await registry.discover_all()
+        error = outcomes["hangs"].error or ""
+        assert "no answer within 1.5 s" in error
+        assert status(registry, "hangs") == "failed"
+
+
+async def test_crash_mid_session_is_detected_and_reconnect_recovers() -> None:
+    async with ToolRegistry([faulty_config("crashy"), demo_stdio_config()]) as registry:
+        await registry.discover_all()
+        with pytest.raises(ToolError):
+            await registry.call_tool("crashy__crash", {})
+        await wait_for(lambda: status(registry, "crashy") == "failed")
+        info = next(i for i in registry.list_servers() if i.name == "crashy")
+        assert "reconnect" in (info.error or "")
+        assert "crashing now" in (info.error or "")
+        # calls now fail fast with the reason, and the healthy server is unaffected
+        with pytest.raises(ToolError, match="not connected"):
+            await registry.call_tool("crashy__ok", {})
+        assert await registry.call_tool("demo__calculate", {"a": 2, "b": 2}) == 4.0
+        await registry.reconnect("crashy")
+        assert status(registry, "crashy") == "connected"
+        assert await registry.call_tool("crashy__ok", {"text": "back"}) == "back"
+
+
+async def test_slow_server_does_not_delay_the_others() -> None:
+    configs = [faulty_config("slow", "--start-delay", "3"), demo_stdio_config("a"), demo_stdio_config("b")]
+    async with ToolRegistry(configs) as registry:
+        discovery = asyncio.create_task(registry.discover_all())
+        await wait_for(lambda: status(registry, "a") == "connected" and status(registry, "b") == "connected")
+        await wait_for(lambda: len(registry.list_tools("a")) > 0 and len(registry.list_tools("b")) > 0)
+        assert status(registry, "slow") == "connecting"
+        assert not discovery.done()
+        assert await registry.call_tool("a__calculate", {"a": 1, "b": 1}) == 2.0
+        outcomes = await discovery
+        assert all(outcome.ok for outcome in outcomes.values())
+        assert status(registry, "slow") == "connected"
+
+
+async def test_rediscovery_replaces_and_list_changed_refreshes() -> None:
+    async with ToolRegistry([faulty_config("grows")]) as registry:
+        await registry.discover_all()
+        before = {tool.name for tool in registry.list_tools("grows")}
+        await registry.discover_server("grows")
+        assert [tool.name for tool in registry.list_tools("grows")].count("ok") == 1
+        assert await registry.call_tool("grows__grow", {"name": "fresh-tool"}) == "added fresh-tool"
+        await wait_for(lambda: registry.get_tool("grows__fresh-tool") is not None)
+        after = {tool.name for tool in registry.list_tools("grows")}
+        assert after == before | {"fresh-tool"}
+        assert registry.get_tool("grows__fresh-tool").python_name == "fresh_tool"
+
+
+async def test_remove_server_drops_its_tools_and_close_is_clean() -> None:
+    registry = ToolRegistry([demo_stdio_config("one"), demo_stdio_config("two")])
+    await registry.discover_all()
+    registry.remove_server("one")
+    assert {tool.server for tool in registry.list_tools()} == {"two"}
+    assert [info.name for info in registry.list_servers()] == ["two"]
+    await registry.close()
+    await registry.close()  # twice is fine
+    assert all(info.status == "disconnected" for info in registry.list_servers())
+
+
+async def test_disabled_server_is_not_connected() -> None:
+    async with ToolRegistry([demo_stdio_config(enabled=False)]) as registry:
+        outcomes = await registry.discover_all()
+        assert outcomes == {}
+        assert status(registry, "demo") == "disabled"
+
+
+async def test_name_collisions_get_distinct_stable_names() -> None:
+    from codemode_tui.registry import ToolDefinition
+
+    registry = ToolRegistry([demo_stdio_config("fs")])
+    tools = [ToolDefinition(name=n, server="fs") for n in ("get_file", "get-file", "getFile")]
+    registry.load_tools("fs", tools)
+    names = {tool.name: tool.python_name for tool in registry.list_tools("fs")}
+    assert names["get_file"] == "get_file"
+    assert len(set(names.values())) == 3
+    assert registry.conflicts["fs"] and "get_file" in registry.conflicts["fs"][0].describe()
+    registry.load_tools("fs", [ToolDefinition(name=n, server="fs") for n in ("getFile", "get-file", "get_file")])
+    assert {tool.name: tool.python_name for tool in registry.list_tools("fs")} == names
