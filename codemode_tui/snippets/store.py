@@ -1,0 +1,126 @@
+"""``SnippetStore``: saved snippets, one readable ``<name>.py`` file each.
+
+Writes are atomic.  A file that does not parse is reported in
+``store.problems``, kept on disk and skipped, never deleted or overwritten.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import os
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .. import paths
+from ..files import atomic_write_text
+from ..registry import ToolDefinition
+from . import fileformat
+from .analysis import resolve, used_tools
+from .model import Snippet, SnippetError, check_description, check_name
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class SnippetStore:
+    """The snippet folder (``<data>/snippets`` unless given)."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = Path(folder) if folder else paths.data_dir() / "snippets"
+        self.problems: dict[Path, str] = {}
+
+    def path(self, name: str) -> Path:
+        return self.folder / f"{check_name(name)}.py"
+
+    def list(self) -> list[Snippet]:
+        """Every readable snippet, by name; unreadable files go to ``problems``."""
+        self.problems = {}
+        snippets = []
+        if not self.folder.is_dir():
+            return []
+        for path in sorted(self.folder.glob("*.py")):
+            try:
+                snippet = fileformat.parse(path.read_text(encoding="utf-8"), source=str(path))
+            except (SnippetError, OSError, UnicodeDecodeError) as exc:
+                self.problems[path] = str(exc)
+                continue
+            if snippet.name != path.stem:
+                self.problems[path] = f"{path}: the file name does not match the snippet name {snippet.name!r}"
+                continue
+            snippets.append(snippet)
+        return snippets
+
+    def get(self, name: str) -> Snippet:
+        path = self.path(name)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            known = [s.name for s in self.list()]
+            close = difflib.get_close_matches(name, known, n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise SnippetError(f"no snippet named {name!r}{hint}") from None
+        return fileformat.parse(text, source=str(path))
+
+    def exists(self, name: str) -> bool:
+        return self.path(name).exists()
+
+    def search(self, query: str) -> list[Snippet]:
+        """Snippets whose name, description or code contain every word of ``query``."""
+        words = query.lower().split()
+        return [
+            s
+            for s in self.list()
+            if all(w in f"{s.name} {s.description} {' '.join(s.tools)} {s.code}".lower() for w in words)
+        ]
+
+    def save(
+        self,
+        snippet: Snippet,
+        *,
+        overwrite: bool = True,
+        tools: Iterable[ToolDefinition] = (),
+    ) -> Snippet:
+        """Write ``snippet``; fills in the tools it uses and the times. Returns what was saved."""
+        if snippet.description:
+            check_description(snippet.description)
+        path = self.path(snippet.name)
+        previous: Snippet | None = None
+        if path.exists():
+            if not overwrite:
+                raise SnippetError(f"a snippet named {snippet.name!r} already exists; choose another name")
+            with contextlib.suppress(SnippetError, OSError):
+                previous = fileformat.parse(path.read_text(encoding="utf-8"), source=str(path))
+        qualified, servers = resolve(used_tools(snippet.code), tools)
+        now = _now()
+        saved = replace(
+            snippet,
+            tools=qualified,
+            servers=servers,
+            created=(previous.created if previous else snippet.created) or now,
+            updated=now,
+        )
+        atomic_write_text(path, fileformat.render(saved))
+        return saved
+
+    def rename(self, old: str, new: str) -> Snippet:
+        """Give a snippet a new name; refuses to replace another snippet."""
+        snippet = self.get(old)
+        if old == new:
+            return snippet
+        if self.exists(new):
+            raise SnippetError(f"a snippet named {new!r} already exists; delete it or pick another name")
+        renamed = replace(snippet, name=check_name(new), updated=_now())
+        atomic_write_text(self.path(new), fileformat.render(renamed))
+        os.unlink(self.path(old))
+        return renamed
+
+    def delete(self, name: str) -> None:
+        """Delete a snippet (the front ends confirm first)."""
+        path = self.path(name)
+        if not path.exists():
+            raise SnippetError(f"no snippet named {name!r}")
+        path.unlink()
