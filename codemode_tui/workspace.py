@@ -9,11 +9,19 @@ saved servers (creating a first configuration with the demo server), owns the
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from . import paths
-from .config import ConfigError, ImportReport, MCPServerConfig, load_servers, merge_servers, save_servers
+from .config import (
+    ConfigError,
+    ImportReport,
+    MCPServerConfig,
+    dump_servers,
+    load_servers,
+    merge_servers,
+    save_servers,
+)
 from .registry import DiscoveryOutcome, ToolRegistry
 
 DEMO_SERVER_NAME = "demo"
@@ -38,6 +46,10 @@ class Workspace:
         self.servers: dict[str, MCPServerConfig] = {}
         self.load_error: ConfigError | None = None
         self.registry = ToolRegistry()
+        # Where saves of the servers file go.  ``None`` writes at once; a front end
+        # that must never block (the playground) sets a function that writes the
+        # text atomically on a worker thread.
+        self.write_text: Callable[[Path, str], None] | None = None
         self._load()
 
     # -- configuration ----------------------------------------------------------
@@ -63,7 +75,10 @@ class Workspace:
                 file=self.load_error.file,
             )
         if self.persist:
-            save_servers(self.config_path, self.servers.values())
+            if self.write_text is not None:
+                self.write_text(self.config_path, dump_servers(self.servers.values()))
+            else:
+                save_servers(self.config_path, self.servers.values())
 
     def add_server(self, config: MCPServerConfig, *, replace: bool = False) -> None:
         """Add (or with ``replace``, update) a server and save the configuration."""

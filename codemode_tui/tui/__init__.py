@@ -1,0 +1,1 @@
+"""The playground: a Textual app over the engine (the only package that imports Textual)."""

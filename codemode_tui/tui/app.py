@@ -1,0 +1,825 @@
+"""The playground app: servers and tools on the left, editor and preview in the middle, output below.
+
+The App owns the :class:`~codemode_tui.workspace.Workspace` and all state;
+widgets display what the App tells them and post messages to ask for things.
+Everything that talks to a server, the sandbox or the disk runs in a worker
+with its own group, so the UI never waits on any of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.theme import Theme
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Footer, Input, Select, TextArea
+
+from .. import paths
+from ..config import ConfigError, MCPServerConfig, load_servers
+from ..registry import ServerInfo, ToolDefinition
+from ..workspace import Workspace
+from .codegen_preview import binding_preview
+from .messages import (
+    InsertExampleRequested,
+    RegistryChanged,
+    RunFinished,
+    RunOutput,
+    RunToolCall,
+    SandboxStateChanged,
+    SearchFinished,
+    ServerActionRequested,
+    ToolChosen,
+    ToolRow,
+    TraceCallSelected,
+)
+from .screens.confirm import ConfirmScreen
+from .screens.help import HelpEntry, HelpScreen, HelpSection
+from .screens.import_servers import ImportRequest, ImportServersScreen
+from .screens.server_form import ServerFormScreen
+from .screens.server_log import ServerLogScreen
+from .screens.trace_call import TraceCallScreen
+from .state import LatestWriter, LoadedState, buffer_file, load_state
+from .themes import ThemeCatalog, load_themes
+from .widgets.code_editor import CodeEditor
+from .widgets.output_pane import OutputPane
+from .widgets.preview_pane import PreviewPane
+from .widgets.server_filter import ServerFilter
+from .widgets.server_list import ServerList
+from .widgets.status_bar import StatusBar
+from .widgets.tool_list import MAX_ROWS, ToolList
+from .widgets.tool_search import ToolSearch
+from .widgets.trace_table import TraceTable
+
+DEFAULT_THEME = "codemode-dark"
+LIGHT_THEME = "codemode-light"
+PANES = ("sidebar", "preview", "output")
+BUFFER_SAVE_DELAY = 0.5
+
+# Every action the command palette offers: (title, help, action).
+PALETTE: list[tuple[str, str, str]] = [
+    ("Run", "Run the whole editor buffer in the sandbox", "run"),
+    ("Run selection", "Run only the selected code", "run_selection"),
+    ("Stop the run", "Interrupt the running code", "cancel_run"),
+    ("Clear output", "Empty the output, result, error and trace tabs", "clear_output"),
+    ("Insert example call", "Insert the highlighted tool's example call at the cursor", "insert_example"),
+    ("Copy example call", "Copy the highlighted tool's import line and example call", "copy('example call')"),
+    ("Copy binding", "Copy the highlighted tool's generated binding source", "copy('binding')"),
+    ("Copy schema", "Copy the highlighted tool's JSON Schema", "copy('schema')"),
+    ("Add server", "Add an MCP server (stdio, HTTP or SSE)", "server('add')"),
+    ("Edit server", "Edit the highlighted server", "server('edit')"),
+    ("Delete server", "Delete the highlighted server (asks first)", "server('delete')"),
+    ("Enable or disable server", "Toggle the highlighted server", "server('toggle')"),
+    ("Reconnect server", "Restart the highlighted server's session", "server('reconnect')"),
+    ("Server log", "Status, failure reason and stderr of the highlighted server", "server('log')"),
+    ("Import servers", "Merge servers from an mcpServers JSON file", "server('import')"),
+    ("Reconnect all servers", "Connect every enabled server again", "reconnect_all"),
+    ("Focus servers", "Move to the servers pane", "focus_servers"),
+    ("Focus search", "Move to the tool search box", "focus_search"),
+    ("Focus tools", "Move to the tool list", "focus_tools"),
+    ("Focus editor", "Move to the code editor", "focus_editor"),
+    ("Toggle sidebar", "Show or hide the servers and tools", "toggle_pane('sidebar')"),
+    ("Toggle preview", "Show or hide the preview tabs", "toggle_pane('preview')"),
+    ("Toggle output", "Show or hide the output tabs", "toggle_pane('output')"),
+    ("Maximise pane", "Fill the screen with the focused pane (again to restore)", "maximize_pane"),
+    ("Light theme", "Switch to codemode-light", f"set_theme('{LIGHT_THEME}')"),
+    ("Dark theme", "Switch to codemode-dark", f"set_theme('{DEFAULT_THEME}')"),
+    ("Help", "Every key binding", "help"),
+]
+
+
+class PlaygroundApp(App[None]):
+    """Explore MCP servers, preview bindings and run Code Mode snippets."""
+
+    TITLE = "codemode-tui"
+    CSS_PATH: ClassVar[list[str | Path]] = ["app.tcss"]  # type: ignore[misc]
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (110, "-wide")]
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "help", "Help", id="help", tooltip="Every key binding"),
+        Binding("f5,ctrl+r", "run", "Run", id="run", tooltip="Run the editor buffer in the sandbox"),
+        Binding("f6", "run_selection", "Run sel.", id="run-selection", show=False, tooltip="Run the selected code"),
+        Binding("ctrl+c", "cancel_run", "Stop", id="cancel-run", priority=True, tooltip="Stop the running code"),
+        Binding("f2", "focus_servers", "Servers", id="focus-servers", show=False, tooltip="Go to the servers pane"),
+        Binding("f3", "focus_search", "Search", id="focus-search", show=False, tooltip="Go to the tool search"),
+        Binding("f4", "focus_editor", "Editor", id="focus-editor", show=False, tooltip="Go to the editor"),
+        Binding(
+            "ctrl+b",
+            "toggle_pane('sidebar')",
+            "Sidebar",
+            id="toggle-sidebar",
+            show=False,
+            tooltip="Show or hide servers and tools",
+        ),
+        Binding(
+            "f8",
+            "toggle_pane('preview')",
+            "Preview",
+            id="toggle-preview",
+            show=False,
+            tooltip="Show or hide the preview",
+        ),
+        Binding(
+            "f9", "toggle_pane('output')", "Output", id="toggle-output", show=False, tooltip="Show or hide the output"
+        ),
+        Binding(
+            "f10",
+            "maximize_pane",
+            "Maximise",
+            id="maximize",
+            show=False,
+            tooltip="Maximise the focused pane, or restore",
+        ),
+        Binding(
+            "ctrl+l",
+            "clear_output",
+            "Clear output",
+            id="clear-output",
+            show=False,
+            tooltip="Clear output, result, error, trace",
+        ),
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, show=False, tooltip="Quit the playground"),
+    ]
+
+    def __init__(
+        self,
+        workspace: Workspace | None = None,
+        *,
+        config_path: Path | None = None,
+        connect: bool = True,
+        cursor_blink: bool = True,
+    ) -> None:
+        super().__init__()
+        self.workspace = workspace if workspace is not None else Workspace(config_path)
+        self.connect_on_start = connect
+        self.cursor_blink = cursor_blink
+        # Start-up reads happen here, before the first frame; later writes go to worker threads.
+        self.saved: LoadedState = load_state()
+        self.theme_catalog: ThemeCatalog = load_themes()
+        self.writer = LatestWriter()
+        self.workspace.write_text = self.write_file  # servers-file saves go to a worker thread
+        self.selected_tool: ToolDefinition | None = None
+        self.running = False
+        self.run_started: float | None = None
+        self.tool_calls = 0
+        self.sandbox_state = "not started"
+        self._refresh_pending = False
+        self._main: Screen[Any] | None = None
+        self._failed_seen: dict[str, str] = {}
+        self._buffer_timer: Timer | None = None
+        self._elapsed_timer: Timer | None = None
+        self._last_saved_buffer = self.saved.buffer
+        self._buffer_text = self.saved.buffer
+        self._hidden: set[str] = {pane for pane in self.saved.settings.hidden_panes if pane in PANES}
+        for item in self.theme_catalog.themes:
+            self.register_theme(item.theme)
+        wanted = self.saved.settings.theme or DEFAULT_THEME
+        self.theme = wanted if wanted in self.available_themes else DEFAULT_THEME
+        if self.saved.settings.keymap:
+            self.set_keymap(self.saved.settings.keymap)
+
+    # -- layout -----------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="body"):
+            with Vertical(id="sidebar"):
+                yield ServerList(id="servers")
+                with Vertical(id="tools-pane") as tools_pane:
+                    tools_pane.border_title = "Tools"
+                    yield ToolSearch(id="search")
+                    yield ServerFilter(id="server-filter")
+                    yield ToolList(id="tools")
+            with Vertical(id="workbench"):
+                with Horizontal(id="top"):
+                    editor = CodeEditor.code_editor(self.saved.buffer, language="python", id="editor")
+                    editor.border_title = "Editor"
+                    yield editor
+                    yield PreviewPane(id="preview")
+                yield OutputPane(id="output")
+        yield StatusBar(id="status")
+        yield Footer(id="footer")
+
+    @property
+    def main(self) -> Screen[Any]:
+        """The main screen: the App's widgets live there, whatever modal is on top."""
+        return self._main if self._main is not None else self.screen
+
+    @property
+    def ui_alive(self) -> bool:
+        """False once the main screen is gone (shutting down): late messages are dropped."""
+        return self._main is not None and self._main.is_attached and not self._main._closing
+
+    @property
+    def editor(self) -> CodeEditor:
+        return self.main.query_one("#editor", CodeEditor)
+
+    @property
+    def output(self) -> OutputPane:
+        return self.main.query_one(OutputPane)
+
+    @property
+    def status(self) -> StatusBar:
+        return self.main.query_one(StatusBar)
+
+    @property
+    def tool_list(self) -> ToolList:
+        return self.main.query_one(ToolList)
+
+    @property
+    def server_list(self) -> ServerList:
+        return self.main.query_one(ServerList)
+
+    def on_mount(self) -> None:
+        self._main = self.screen
+        self.editor.apply_theme(self.theme_variables, self.theme_catalog.syntax_for(self.theme))
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        self._quiet_cursors(self.main)
+        for pane in self._hidden:
+            self.screen.add_class(f"-hide-{pane}")
+        self.workspace.registry.add_listener(self._registry_listener)
+        self._refresh_registry_views()
+        problems = list(self.saved.errors)
+        if self.theme_catalog.errors:
+            problems.append("These theme files were skipped:\n" + "\n".join(self.theme_catalog.errors))
+        if self.workspace.load_error is not None:
+            problems.append(
+                f"The servers file could not be read and will not be overwritten:\n{self.workspace.load_error}"
+            )
+        if problems:
+            self.notify("\n\n".join(problems), title="Check your files", severity="warning", timeout=15, markup=False)
+        self.main.query_one(ToolSearch).focus()
+        if self.connect_on_start:
+            self.connect_all()
+
+    def _quiet_cursors(self, screen: Screen[Any]) -> None:
+        """Steady cursors when asked (snapshots must not depend on the blink phase)."""
+        if not self.cursor_blink:
+            for widget in screen.query("Input, TextArea"):
+                widget.cursor_blink = False  # type: ignore[attr-defined]
+
+    def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:
+        result = super().push_screen(screen, *args, **kwargs)
+        if not self.cursor_blink and isinstance(screen, Screen):
+            self.call_after_refresh(self._quiet_cursors, screen)
+        return result
+
+    async def on_unmount(self) -> None:
+        self.workspace.registry.remove_listener(self._registry_listener)
+        text = self._buffer_text
+        if text != self._last_saved_buffer:  # the last edit, written now: the app is going away
+            self.writer.write(buffer_file(), text, self.writer.ticket())
+        await self.workspace.close()
+
+    # -- registry → views --------------------------------------------------------
+
+    def _registry_listener(self, server: str) -> None:
+        # Called by the engine, possibly from another thread: only post a message.
+        self.post_message(RegistryChanged(server))
+
+    @on(RegistryChanged)
+    def _registry_changed(self) -> None:
+        if not self._refresh_pending:
+            self._refresh_pending = True
+            self.call_after_refresh(self._refresh_registry_views)
+
+    def _refresh_registry_views(self) -> None:
+        self._refresh_pending = False
+        if not self.ui_alive:
+            return
+        servers = self.workspace.registry.list_servers()
+        self.server_list.show(servers)
+        self.main.query_one(ServerFilter).set_servers([info.name for info in servers])
+        connected = sum(1 for info in servers if info.status == "connected")
+        self.status.servers = f"servers {connected}/{len(servers)}"
+        self._report_failures(servers)
+        self.refresh_tools()
+
+    def _report_failures(self, servers: list[ServerInfo]) -> None:
+        for info in servers:
+            if info.status == "failed" and info.error and self._failed_seen.get(info.name) != info.error:
+                self._failed_seen[info.name] = info.error
+                self.notify(
+                    f"{info.name}: {info.error}\n\nPress l on the server for its log.",
+                    title="Server failed",
+                    severity="error",
+                    timeout=10,
+                    markup=False,
+                )
+            elif info.status != "failed":
+                self._failed_seen.pop(info.name, None)
+
+    # -- tools and search ----------------------------------------------------------
+
+    def refresh_tools(self) -> None:
+        query = self.main.query_one(ToolSearch).value
+        server = self.main.query_one(ServerFilter).server
+        self.search_tools(query, server)
+
+    @work(group="search", exclusive=True, exit_on_error=False)
+    async def search_tools(self, query: str, server: str | None) -> None:
+        registry = self.workspace.registry
+        if server is not None and server not in registry.server_names:
+            server = None
+        query = query.strip()
+        search = getattr(registry, "search_tools", None)
+        if query and search is not None:
+            result = await search(query, server=server, limit=MAX_ROWS)
+            rows = [ToolRow(hit.tool, hit.score) for hit in result.hits]
+            self.post_message(SearchFinished(query, server, rows, result.total))
+            return
+        tools = registry.list_tools(server)
+        rows = [ToolRow(tool) for tool in sorted(tools, key=lambda t: (t.server, t.name))]
+        self.post_message(SearchFinished(query, server, rows, len(rows)))
+
+    @on(SearchFinished)
+    def _search_finished(self, message: SearchFinished) -> None:
+        if not self.ui_alive:
+            return
+        self.tool_list.show(message.rows, message.total, searching=bool(message.query))
+        self.main.query_one("#tools-pane").border_subtitle = self.tool_list.summary
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self) -> None:
+        self.refresh_tools()
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self) -> None:
+        self.action_focus_tools()
+
+    @on(Select.Changed, "#server-filter")
+    def _filter_changed(self) -> None:
+        self.refresh_tools()
+
+    @on(ToolChosen)
+    def _tool_chosen(self, message: ToolChosen) -> None:
+        if not self.ui_alive:
+            return
+        if message.tool is self.selected_tool:
+            return
+        self.selected_tool = message.tool
+        self.main.query_one(PreviewPane).show_tool(message.tool)
+
+    @on(InsertExampleRequested)
+    def _insert_requested(self, message: InsertExampleRequested) -> None:
+        self.insert_example(message.tool)
+
+    def insert_example(self, tool: ToolDefinition | None) -> None:
+        if tool is None:
+            self.notify("Highlight a tool in the tool list first.", severity="warning")
+            return
+        preview = binding_preview(tool)
+        if not preview.available:
+            self.notify(preview.reason, severity="warning", markup=False)
+            return
+        self.editor.insert_snippet(preview.example)
+        self.editor.focus()
+
+    # -- servers -------------------------------------------------------------------
+
+    def connect_all(self) -> None:
+        for config in self.workspace.servers.values():
+            if config.enabled:
+                self.connect_server(config.name)
+
+    def connect_server(self, name: str, *, reconnect: bool = False) -> None:
+        """Connect (or reconnect) one server in a worker of its own group."""
+        self.run_worker(
+            self._connect(name, reconnect),
+            group=f"server:{name}",
+            exclusive=True,
+            exit_on_error=False,
+            name=f"connect {name}",
+        )
+
+    async def _connect(self, name: str, reconnect: bool) -> None:
+        registry = self.workspace.registry
+        if name not in registry.server_names:
+            return
+        try:
+            if reconnect:
+                await registry.reconnect(name)
+            else:
+                await registry.discover_server(name)
+        except Exception:
+            pass
+        self.post_message(RegistryChanged(name))
+
+    @on(ServerActionRequested)
+    def _server_action(self, message: ServerActionRequested) -> None:
+        self.action_server(message.action, message.server)
+
+    def action_server(self, action: str, server: str | None = None) -> None:
+        """Add, edit, delete, toggle, reconnect, show the log of, or import servers."""
+        if server is None:
+            server = self.server_list.highlighted_server
+        names = list(self.workspace.servers)
+        if action == "add":
+            self.push_screen(ServerFormScreen(existing=names), partial(self._server_saved, None))
+            return
+        if action == "import":
+            self.push_screen(ImportServersScreen(), self._import_chosen)
+            return
+        if server is None or server not in self.workspace.servers:
+            self.notify("No server highlighted: add one with a, or import a file with i.", severity="warning")
+            return
+        config = self.workspace.servers[server]
+        if action == "edit":
+            self.push_screen(ServerFormScreen(config, existing=names), partial(self._server_saved, server))
+        elif action == "delete":
+            self.push_screen(
+                ConfirmScreen(f"Delete the server {server!r}?", "Its session is closed and the change is saved."),
+                partial(self._delete_confirmed, server),
+            )
+        elif action == "toggle":
+            self._toggle_server(server, not config.enabled)
+        elif action == "reconnect":
+            if not config.enabled:
+                self.notify(f"{server} is disabled; press space to enable it.", severity="warning", markup=False)
+                return
+            self.connect_server(server, reconnect=True)
+        elif action == "log":
+            registry = self.workspace.registry
+            info = next(i for i in registry.list_servers() if i.name == server)
+            self.push_screen(
+                ServerLogScreen(info, config.summary(), registry.stderr(server)),
+                partial(self._log_closed, server),
+            )
+
+    def _log_closed(self, server: str, result: str | None) -> None:
+        if result == "reconnect":
+            self.action_server("reconnect", server)
+
+    def _server_saved(self, original: str | None, config: MCPServerConfig | None) -> None:
+        if config is None:
+            return
+        try:
+            if original is not None and original != config.name:
+                self.workspace.remove_server(original)
+            self.workspace.add_server(config, replace=original == config.name)
+        except (ConfigError, ValueError) as exc:
+            self.notify(str(exc), title="Server not saved", severity="error", markup=False)
+            return
+        verb = "added" if original is None else "saved"
+        self.notify(f"Server {config.name} {verb}.", markup=False)
+        if config.enabled:
+            self.connect_server(config.name)
+
+    def _delete_confirmed(self, server: str, confirmed: bool | None) -> None:
+        if not confirmed:
+            return
+        try:
+            self.workspace.remove_server(server)
+        except (ConfigError, ValueError) as exc:
+            self.notify(str(exc), title="Server not deleted", severity="error", markup=False)
+            return
+        self.notify(f"Server {server} deleted.", markup=False)
+
+    def _toggle_server(self, server: str, enabled: bool) -> None:
+        try:
+            self.workspace.set_enabled(server, enabled)
+        except (ConfigError, ValueError) as exc:
+            self.notify(str(exc), title="Server not changed", severity="error", markup=False)
+            return
+        if enabled:
+            self.connect_server(server)
+
+    def _import_chosen(self, request: ImportRequest | None) -> None:
+        if request is not None:
+            self.import_servers(request)
+
+    @work(group="import", exclusive=True, exit_on_error=False, thread=True)
+    def import_servers(self, request: ImportRequest) -> None:
+        try:
+            incoming = load_servers(request.path)
+        except ConfigError as exc:
+            self.call_from_thread(self.notify, str(exc), title="Import failed", severity="error", markup=False)
+            return
+        self.call_from_thread(self._merge_imported, incoming, request.replace)
+
+    def _merge_imported(self, incoming: dict[str, MCPServerConfig], replace: bool) -> None:
+        try:
+            report = self.workspace.import_servers(incoming, replace=replace)
+        except (ConfigError, ValueError) as exc:
+            self.notify(str(exc), title="Import failed", severity="error", markup=False)
+            return
+        lines = [f"added: {', '.join(report.added) or 'none'}"]
+        if report.replaced:
+            lines.append(f"replaced: {', '.join(report.replaced)}")
+        if report.conflicts:
+            lines.append(f"kept (names exist; tick Replace to overwrite): {', '.join(report.conflicts)}")
+        self.notify("\n".join(lines), title="Servers imported", markup=False)
+        for name in report.added + report.replaced:
+            if self.workspace.servers[name].enabled:
+                self.connect_server(name)
+
+    def action_reconnect_all(self) -> None:
+        for config in self.workspace.servers.values():
+            if config.enabled:
+                self.connect_server(config.name, reconnect=True)
+
+    # -- running code -----------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel_run":
+            return self.running
+        if action in ("run", "run_selection"):
+            return True if not self.running else None  # shown dimmed while a run is live
+        return True
+
+    def action_run(self) -> None:
+        self.start_run(self.editor.text, "the whole buffer")
+
+    def action_run_selection(self) -> None:
+        selected = self.editor.selected_text
+        if not selected.strip():
+            self.notify("Select some code first (shift+arrows), or press F5 to run everything.", severity="warning")
+            return
+        self.start_run(selected, "the selection")
+
+    def start_run(self, code: str, what: str) -> None:
+        if self.running:
+            self.notify("A run is already going; ctrl+c stops it.", severity="warning")
+            return
+        if not code.strip():
+            self.notify("The editor is empty: insert a tool call from the tool list (Enter).", severity="warning")
+            return
+        executor = getattr(self.workspace, "executor", None)
+        if executor is None:
+            self._set_sandbox("unavailable")
+            self.notify(
+                "Running code needs the sandbox executor (codemode_tui.executor), which this build does not have yet.",
+                severity="error",
+                markup=False,
+            )
+            return
+        self.notify("Running code is not wired to the executor yet.", severity="error")
+
+    def action_cancel_run(self) -> None:
+        if not self.running:
+            return
+        for worker in self.workers:
+            if worker.group == "run":
+                worker.cancel()
+
+    def _set_sandbox(self, state: str) -> None:
+        self.sandbox_state = state
+        self.status.sandbox = state
+
+    @on(SandboxStateChanged)
+    def _sandbox_changed(self, message: SandboxStateChanged) -> None:
+        if not self.ui_alive:
+            return
+        self._set_sandbox(message.state)
+
+    @on(RunOutput)
+    def _run_output(self, message: RunOutput) -> None:
+        if not self.ui_alive:
+            return
+        self.output.log_widget.append(message.stream, message.text)
+
+    @on(RunToolCall)
+    def _run_tool_call(self, message: RunToolCall) -> None:
+        if not self.ui_alive:
+            return
+        self.output.trace.add_record(message.record)
+        self.tool_calls = len(self.output.trace.records)
+        self.status.tool_calls = self.tool_calls
+        self.output.count_calls()
+
+    @on(RunFinished)
+    def _run_finished(self, message: RunFinished) -> None:
+        if not self.ui_alive:
+            return
+        self.running = False
+        self.status.running = False
+        self.refresh_bindings()
+
+    @on(TraceCallSelected)
+    def _trace_selected(self, message: TraceCallSelected) -> None:
+        self.push_screen(TraceCallScreen(message.record))
+
+    def action_clear_output(self) -> None:
+        if self.running:
+            self.notify("Stop the run first (ctrl+c).", severity="warning")
+            return
+        self.output.start_run("")
+        self.output.log_widget.reset()
+        self.output.query_one("#result").show_message("The value of the last expression appears here.")  # type: ignore[attr-defined]
+        self.status.elapsed = None
+        self.status.tool_calls = 0
+
+    # -- editor buffer -------------------------------------------------------------------
+
+    @on(TextArea.Changed, "#editor")
+    def _editor_changed(self) -> None:
+        self._buffer_text = self.editor.text
+        if self._buffer_timer is not None:
+            self._buffer_timer.stop()
+        self._buffer_timer = self.set_timer(BUFFER_SAVE_DELAY, self._save_buffer)
+
+    def _save_buffer(self) -> None:
+        text = self._buffer_text
+        if text == self._last_saved_buffer:
+            return
+        self._last_saved_buffer = text
+        self.write_file(buffer_file(), text)
+
+    def write_file(self, path: Path, text: str) -> None:
+        """Write a user file atomically on a worker thread; the newest content wins."""
+        ticket = self.writer.ticket()
+        self.run_worker(
+            partial(self._write, path, text, ticket),
+            thread=True,
+            group="disk",
+            exit_on_error=False,
+            name=f"write {path.name}",
+        )
+
+    def _write(self, path: Path, text: str, ticket: int) -> None:
+        try:
+            self.writer.write(path, text, ticket)
+        except OSError as exc:
+            self.call_from_thread(self.notify, f"Could not save {path.name}: {exc}", severity="error", markup=False)
+
+    def save_settings(self) -> None:
+        if not self.saved.settings_writable:
+            return
+        settings = self.saved.settings
+        settings.theme = self.theme
+        settings.hidden_panes = sorted(self._hidden)
+        self.write_file(paths.settings_file(), settings.to_json())
+
+    # -- themes, panes, focus ---------------------------------------------------------------
+
+    def _theme_changed(self, theme: Theme) -> None:
+        if not self.ui_alive:
+            return
+        self.editor.apply_theme(self.theme_variables, self.theme_catalog.syntax_for(theme.name))
+        if theme.name != self.saved.settings.theme:
+            self.save_settings()
+
+    def action_set_theme(self, name: str) -> None:
+        if name in self.available_themes:
+            self.theme = name
+
+    def action_toggle_pane(self, pane: str) -> None:
+        if pane not in PANES:
+            return
+        if pane in self._hidden:
+            self._hidden.discard(pane)
+            self.screen.remove_class(f"-hide-{pane}")
+            if pane == "preview":
+                self.screen.add_class("-show-preview")
+        else:
+            narrow_preview = (
+                pane == "preview" and self.screen.has_class("-narrow") and not self.screen.has_class("-show-preview")
+            )
+            if narrow_preview:  # hidden by the narrow layout: show it instead
+                self.screen.add_class("-show-preview")
+                return
+            self._hidden.add(pane)
+            self.screen.add_class(f"-hide-{pane}")
+            self.screen.remove_class("-show-preview")
+            focused = self.focused
+            owner = _pane_of(focused) if focused is not None else None
+            if owner is not None and owner.id == pane:
+                self.editor.focus()
+        self.save_settings()
+
+    def action_maximize_pane(self) -> None:
+        screen = self.screen
+        if screen.maximized is not None:
+            screen.minimize()
+            return
+        focused = self.focused
+        if focused is not None:
+            pane = _pane_of(focused)
+            if pane is not None and pane.allow_maximize:
+                screen.maximize(pane, container=False)
+            else:
+                screen.maximize(focused, container=False)
+
+    def action_focus_servers(self) -> None:
+        self._show_and_focus("sidebar", self.server_list)
+
+    def action_focus_search(self) -> None:
+        self._show_and_focus("sidebar", self.main.query_one(ToolSearch))
+
+    def action_focus_tools(self) -> None:
+        self._show_and_focus("sidebar", self.tool_list)
+
+    def action_focus_editor(self) -> None:
+        self.editor.focus()
+
+    def _show_and_focus(self, pane: str, widget: Widget) -> None:
+        if pane in self._hidden:
+            self.action_toggle_pane(pane)
+        widget.focus()
+
+    def action_insert_example(self) -> None:
+        self.insert_example(self.selected_tool)
+
+    def action_copy_preview(self) -> None:
+        found = self.main.query_one(PreviewPane).copy_text()
+        if not found or not found[0]:
+            self.notify("Nothing to copy: highlight a tool first.", severity="warning")
+            return
+        text, what = found
+        self.copy_to_clipboard(text)
+        self.notify(f"Copied the {what}.", markup=False)
+
+    def action_copy(self, what: str) -> None:
+        tool = self.selected_tool
+        if tool is None:
+            self.notify("Highlight a tool first.", severity="warning")
+            return
+        if what == "schema":
+            from .formatting import pretty_json
+
+            text = pretty_json({"input": tool.input_schema, "output": tool.output_schema})
+        else:
+            preview = binding_preview(tool)
+            if not preview.available:
+                self.notify(preview.reason, severity="warning", markup=False)
+                return
+            text = preview.binding if what == "binding" else preview.example
+        self.copy_to_clipboard(text)
+        self.notify(f"Copied the {what}.", markup=False)
+
+    # -- help and command palette ----------------------------------------------------------
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(self.help_sections()))
+
+    def _keys_for(self, binding: Binding) -> str:
+        keys = self._keymap.get(binding.id, binding.key) if binding.id else binding.key
+        shown = []
+        for key in keys.split(","):
+            shown.append(self.get_key_display(Binding(key.strip(), binding.action)))
+        return " ".join(shown)
+
+    def help_sections(self) -> list[HelpSection]:
+        """Every binding of the app, its panes and its dialogs, with ids."""
+        from .screens.confirm import ConfirmScreen as _Confirm
+        from .screens.server_form import ServerFormScreen as _Form
+        from .screens.server_log import ServerLogScreen as _Log
+
+        def entries(bindings: Iterable[BindingType]) -> list[HelpEntry]:
+            out = []
+            for binding in bindings:
+                if isinstance(binding, Binding):
+                    out.append(
+                        HelpEntry(self._keys_for(binding), binding.description or binding.action, binding.id or "")
+                    )
+            return out
+
+        palette = Binding(self.COMMAND_PALETTE_BINDING, "command_palette", "Command palette (every action)")
+        editor_keys = [
+            Binding("ctrl+z", "undo", "Undo"),
+            Binding("ctrl+y", "redo", "Redo"),
+            Binding("ctrl+c", "copy", "Copy selection (when no run is live)"),
+            Binding("ctrl+x", "cut", "Cut"),
+            Binding("ctrl+v", "paste", "Paste"),
+            Binding("shift+arrows", "select", "Select text"),
+            Binding("tab", "indent", "Indent"),
+        ]
+        return [
+            HelpSection("Everywhere", entries([*self.BINDINGS, palette])),
+            HelpSection("Servers pane", entries(ServerList.BINDINGS)),
+            HelpSection("Tool search and list", entries([*ToolSearch.BINDINGS, *ToolList.BINDINGS])),
+            HelpSection("Preview", entries(PreviewPane.BINDINGS)),
+            HelpSection("Editor", entries(editor_keys)),
+            HelpSection("Trace", entries(TraceTable.BINDINGS)),
+            HelpSection("Server form", entries(_Form.BINDINGS)),
+            HelpSection("Server log", entries(_Log.BINDINGS)),
+            HelpSection("Confirmation", entries(_Confirm.BINDINGS)),
+        ]
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for title, help_text, action in PALETTE:
+            yield SystemCommand(title, help_text, partial(self.run_action, action))
+
+
+def _pane_of(widget: Widget) -> Widget | None:
+    for node in widget.ancestors_with_self:
+        if isinstance(node, Widget) and node.id in ("sidebar", "editor", "preview", "output"):
+            return node
+    return None
+
+
+def run_app(config_path: Path | None = None) -> int:
+    """Open the playground (the ``codemode-tui`` command with no sub-command)."""
+    app = PlaygroundApp(config_path=config_path)
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,65 @@
+"""Small pure helpers that turn engine data into text for the panes."""
+
+from __future__ import annotations
+
+import json
+import pprint
+from typing import Any
+
+from textual.content import Content
+from textual.highlight import highlight
+
+STATUS_GLYPHS = {
+    "connected": ("●", "$text-success"),
+    "connecting": ("◌", "$text-warning"),
+    "failed": ("✖", "$text-error"),
+    "disabled": ("○", "$text-disabled"),
+    "disconnected": ("·", "$text-muted"),
+}
+
+
+def status_glyph(status: str) -> Content:
+    glyph, style = STATUS_GLYPHS.get(status, ("?", ""))
+    return Content.styled(glyph, style)
+
+
+def pretty_json(data: Any) -> str:
+    """Indented JSON (falls back to ``repr`` for what JSON cannot hold)."""
+    try:
+        return json.dumps(data, indent=2, ensure_ascii=False, default=repr)
+    except (TypeError, ValueError):
+        return pprint.pformat(data, width=88)
+
+
+def highlighted(code: str, language: str) -> Content:
+    """Code highlighted with the app theme's colours (follows theme changes)."""
+    return highlight(code, language=language)
+
+
+def pretty_value(value: Any) -> tuple[str, str]:
+    """Text and language for a run's value: JSON when it is JSON, else ``pprint``."""
+    if isinstance(value, dict | list | int | float | bool) or value is None:
+        try:
+            return json.dumps(value, indent=2, ensure_ascii=False), "json"
+        except (TypeError, ValueError):
+            pass
+    if isinstance(value, str):
+        return value, "text"
+    return pprint.pformat(value, width=88, sort_dicts=False), "python"
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}m{secs:02d}s"
+
+
+def first_line(text: str | None, limit: int = 200) -> str:
+    lines = (text or "").strip().splitlines()
+    line = lines[0] if lines else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"

@@ -1,0 +1,1 @@
+"""Modal screens: forms, confirmations and detail views on top of the main screen."""

@@ -1,0 +1,65 @@
+"""One tool call of a run: its arguments and its result or error."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from ..formatting import format_duration, pretty_json
+from ..widgets.code_view import CodeView
+from ..widgets.trace_table import record_name, record_ok
+
+
+class TraceCallScreen(ModalScreen[None]):
+    """Read-only view; escape closes it."""
+
+    CSS_PATH = "dialogs.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,enter", "close", "Close", id="call-close")]
+
+    def __init__(self, record: Any) -> None:
+        super().__init__()
+        self.record = record
+
+    def compose(self) -> ComposeResult:
+        record = self.record
+        ok = record_ok(record)
+        status = (
+            ("running", "$text-warning")
+            if ok is None
+            else (("ok", "$text-success") if ok else ("error", "$text-error"))
+        )
+        with Vertical(classes="dialog wide tall"):
+            yield Static(
+                Content.assemble(
+                    Content.styled(record_name(record), "bold"),
+                    Content.styled(f"  {format_duration(getattr(record, 'duration', None))}  ", "$text-muted"),
+                    Content.styled(status[0], status[1]),
+                ),
+                classes="dialog-title",
+            )
+            with VerticalScroll(id="call-scroll"):
+                yield Static(Content.styled("Arguments", "bold"), classes="dialog-heading")
+                args = CodeView("", id="call-arguments")
+                yield args
+                error = getattr(record, "error", None)
+                yield Static(Content.styled("Error" if error else "Result", "bold"), classes="dialog-heading")
+                yield CodeView("", id="call-result")
+
+    def on_mount(self) -> None:
+        record = self.record
+        self.query_one("#call-arguments", CodeView).show(pretty_json(getattr(record, "arguments", {})), "json")
+        error = getattr(record, "error", None)
+        result_view = self.query_one("#call-result", CodeView)
+        if error:
+            result_view.show(str(error), "text")
+        else:
+            result_view.show(pretty_json(getattr(record, "result", None)), "json")
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,1 @@
+"""One widget per module; the App composes them and owns their state."""

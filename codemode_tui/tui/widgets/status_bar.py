@@ -1,0 +1,47 @@
+"""The status line: sandbox state, elapsed time of the run, tool calls so far, servers."""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from ..formatting import format_duration
+
+SANDBOX_STYLES = {
+    "not started": "$text-muted",
+    "starting": "$text-warning",
+    "ready": "$text-success",
+    "running": "$text-accent",
+    "restarting": "$text-warning",
+    "failed": "$text-error",
+    "unavailable": "$text-muted",
+}
+
+
+class StatusBar(Static):
+    """One line at the bottom; the App sets its reactives."""
+
+    sandbox: reactive[str] = reactive("not started")
+    elapsed: reactive[float | None] = reactive(None)
+    tool_calls: reactive[int] = reactive(0)
+    running: reactive[bool] = reactive(False)
+    servers: reactive[str] = reactive("")
+    message: reactive[str] = reactive("")
+
+    def render(self) -> Content:
+        parts = [
+            Content.styled("sandbox ", "$text-muted"),
+            Content.styled(self.sandbox, SANDBOX_STYLES.get(self.sandbox, "")),
+        ]
+        if self.elapsed is not None:
+            parts += [Content.styled("  ⏱ ", "$text-muted"), Content(format_duration(self.elapsed))]
+            calls = f"{self.tool_calls} tool call{'s' if self.tool_calls != 1 else ''}"
+            parts += [Content.styled("  ⚒ ", "$text-muted"), Content(calls)]
+        if self.running:
+            parts.append(Content.styled("  ctrl+c stops", "$text-warning"))
+        if self.message:
+            parts += [Content("  "), Content.styled(self.message, "$text-muted")]
+        if self.servers:
+            parts += [Content("  "), Content.styled(self.servers, "$text-muted")]
+        return Content.assemble(*parts)

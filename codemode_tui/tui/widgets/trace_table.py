@@ -1,0 +1,92 @@
+"""The trace of a run: one row per tool call; a row opens the call's arguments and result."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual.binding import Binding, BindingType
+from textual.content import Content
+from textual.widgets import DataTable
+
+from ..formatting import format_duration
+from ..messages import TraceCallSelected
+
+
+def record_name(record: Any) -> str:
+    for attr in ("qualified_name", "tool", "name"):
+        value = getattr(record, attr, None)
+        if isinstance(value, str) and value:
+            return value
+    return "?"
+
+
+def record_ok(record: Any) -> bool | None:
+    """True (ok), False (failed) or None (still running)."""
+    status = getattr(record, "status", None)
+    if isinstance(status, str):
+        return {"ok": True, "success": True, "error": False, "failed": False}.get(status)
+    ok = getattr(record, "ok", getattr(record, "success", None))
+    if ok is not None:
+        return bool(ok)
+    return getattr(record, "error", None) is None
+
+
+class TraceTable(DataTable[Content]):
+    """Tool calls of the last run, in the order they started."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open_call", "Open call", id="trace-open", tooltip="Open the call: arguments and result")
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.records: list[Any] = []
+
+    def on_mount(self) -> None:
+        self.add_column("#", key="n", width=3)
+        self.add_column("tool", key="tool")
+        self.add_column("time", key="time", width=8)
+        self.add_column("status", key="status")
+
+    def reset(self) -> None:
+        self.records.clear()
+        self.clear()
+
+    def add_record(self, record: Any) -> None:
+        """Add a call, or update its row when the same call finishes."""
+        key = str(getattr(record, "call_id", None) or getattr(record, "id", None) or len(self.records) + 1)
+        cells = self._cells(len(self.records) + 1, record)
+        if key in self.rows:
+            index = self.get_row_index(key)
+            self.records[index] = record
+            cells = self._cells(index + 1, record)
+            for column, value in zip(("n", "tool", "time", "status"), cells, strict=True):
+                self.update_cell(key, column, value)
+            return
+        self.records.append(record)
+        self.add_row(*cells, key=key)
+
+    def _cells(self, number: int, record: Any) -> tuple[Content, ...]:
+        ok = record_ok(record)
+        if ok is None:
+            status = Content.styled("running", "$text-warning")
+        elif ok:
+            status = Content.styled("ok", "$text-success")
+        else:
+            error = getattr(record, "error", None)
+            status = Content.styled(f"error: {error}" if error else "error", "$text-error")
+        duration = getattr(record, "duration", None)
+        return (
+            Content(str(number)),
+            Content(record_name(record)),
+            Content(format_duration(duration) if ok is not None else "…"),
+            status,
+        )
+
+    def action_open_call(self) -> None:
+        if 0 <= self.cursor_row < len(self.records):
+            self.post_message(TraceCallSelected(self.records[self.cursor_row]))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_call()

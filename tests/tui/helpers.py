@@ -1,0 +1,50 @@
+"""Helpers for driving the playground with the pilot."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from codemode_tui.config import MCPServerConfig, save_servers
+from codemode_tui.tui.app import PlaygroundApp
+from codemode_tui.workspace import Workspace
+
+MISSING_COMMAND = "no-such-mcp-server-command"
+
+
+async def wait_until(pilot: Pilot[object], predicate: Callable[[], object], what: str, timeout: float = 30) -> None:
+    """Let the app run until ``predicate()`` is true (servers and sandboxes take real time)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        await pilot.pause(0.05)
+
+
+def server_status(app: PlaygroundApp, name: str) -> str | None:
+    for info in app.workspace.registry.list_servers():
+        if info.name == name:
+            return info.status
+    return None
+
+
+def connected(app: PlaygroundApp, name: str = "demo") -> bool:
+    return server_status(app, name) == "connected" and bool(app.workspace.registry.list_tools(name))
+
+
+def write_config(path: Path, *servers: MCPServerConfig) -> Path:
+    save_servers(path, servers)
+    return path
+
+
+def app_with(*servers: MCPServerConfig, tmp_path: Path, **kwargs: object) -> PlaygroundApp:
+    """An app on a saved servers file holding exactly ``servers`` (changes are saved to it)."""
+    path = write_config(tmp_path / "servers.json", *servers)
+    return PlaygroundApp(Workspace(path, persist=True), cursor_blink=False, **kwargs)  # type: ignore[arg-type]
+
+
+def missing_command_config(name: str = "broken") -> MCPServerConfig:
+    return MCPServerConfig(name=name, command=MISSING_COMMAND, timeout=5)

@@ -1,0 +1,156 @@
+"""The servers pane against the real demo server: add, validate, fail, delete, toggle, import."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from textual.widgets import Input
+
+from codemode_tui import paths
+from codemode_tui.tui.app import PlaygroundApp
+from codemode_tui.tui.screens.confirm import ConfirmScreen
+from codemode_tui.tui.screens.server_form import ServerFormScreen
+from codemode_tui.tui.screens.server_log import ServerLogScreen
+from codemode_tui.tui.widgets.server_list import ServerList
+from codemode_tui.tui.widgets.tool_list import ToolList
+from tests.conftest import demo_stdio_config
+
+from .helpers import MISSING_COMMAND, app_with, connected, missing_command_config, server_status, wait_until
+
+
+def saved_servers(path: Path) -> dict[str, dict[str, object]]:
+    return json.loads(path.read_text(encoding="utf-8"))["mcpServers"]
+
+
+async def test_first_start_connects_the_demo_server_and_lists_its_tools() -> None:
+    app = PlaygroundApp(cursor_blink=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until(pilot, lambda: connected(app), "the demo server to connect")
+        await wait_until(pilot, lambda: app.query_one(ToolList).option_count == 10, "the ten demo tools")
+        table = app.query_one(ServerList)
+        assert table.highlighted_server == "demo"
+        assert table.border_subtitle == "1/1 connected"
+        assert app.query_one("#tools-pane").border_subtitle == "10 tools"
+        assert "servers 1/1" in str(app.status.render())
+    # The first start saved the demo server in the config folder.
+    assert "demo" in saved_servers(paths.servers_file())
+
+
+async def test_add_a_server_through_the_form(tmp_path: Path) -> None:
+    app = app_with(demo_stdio_config(), tmp_path=tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until(pilot, lambda: connected(app), "the demo server")
+        await pilot.press("f2", "a")
+        assert isinstance(app.screen, ServerFormScreen)
+        await pilot.press(*"second")
+        app.screen.query_one("#command", Input).value = sys.executable
+        app.screen.query_one("#args", Input).value = "-m codemode_tui demo-server"
+        await pilot.press("ctrl+s")
+        assert not isinstance(app.screen, ServerFormScreen)
+        await wait_until(pilot, lambda: connected(app, "second"), "the added server to connect")
+        await wait_until(pilot, lambda: app.query_one(ToolList).option_count == 20, "both servers' tools")
+        await app.workers.wait_for_complete()
+    entry = saved_servers(tmp_path / "servers.json")["second"]
+    assert entry == {"command": sys.executable, "args": ["-m", "codemode_tui", "demo-server"]}
+
+
+async def test_the_form_says_what_to_fix_and_stays_open(tmp_path: Path) -> None:
+    app = app_with(demo_stdio_config(), tmp_path=tmp_path, connect=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f2", "a")
+        form = app.screen
+        assert isinstance(form, ServerFormScreen)
+        await pilot.press(*"demo", "ctrl+s")
+        assert app.screen is form
+        assert "already exists" in str(form.query_one("#form-error").render())
+        assert form.query_one("#name").has_class("-invalid")
+        form.query_one("#name", Input).value = "other"
+        await pilot.press("ctrl+s")
+        assert app.screen is form
+        assert "needs a command" in str(form.query_one("#form-error").render())
+        assert form.focused is form.query_one("#command")
+        # An HTTP server needs a URL that looks like one.
+        await pilot.click("#transport-http")
+        form.query_one("#url", Input).value = "example.com/mcp"
+        await pilot.press("ctrl+s")
+        assert "http:// or https://" in str(form.query_one("#form-error").render())
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ServerFormScreen)
+    assert list(saved_servers(tmp_path / "servers.json")) == ["demo"]
+
+
+async def test_a_failed_server_says_why(tmp_path: Path) -> None:
+    app = app_with(demo_stdio_config(), missing_command_config(), tmp_path=tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until(pilot, lambda: server_status(app, "broken") == "failed", "the broken server to fail")
+        await wait_until(pilot, lambda: connected(app), "the demo server (not blocked by the broken one)")
+        await pilot.pause()
+        assert any("not found" in str(n.message) for n in app._notifications), "a notification says why"
+        table = app.query_one(ServerList)
+        table.focus()
+        table.move_cursor(row=1)
+        assert table.highlighted_server == "broken"
+        await pilot.press("l")
+        log = app.screen
+        assert isinstance(log, ServerLogScreen)
+        reason = str(log.query_one("#server-error").render())
+        assert f"command {MISSING_COMMAND!r} not found" in reason
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ServerLogScreen)
+
+
+async def test_delete_asks_first_and_saves(tmp_path: Path) -> None:
+    app = app_with(demo_stdio_config(), missing_command_config(), tmp_path=tmp_path, connect=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        table = app.query_one(ServerList)
+        table.focus()
+        table.move_cursor(row=1)
+        await pilot.press("d")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        assert "broken" in app.workspace.servers
+        await pilot.press("d")
+        await pilot.press("y")
+        assert "broken" not in app.workspace.servers
+        await pilot.pause()
+        assert table.row_count == 1
+        await app.workers.wait_for_complete()
+    assert list(saved_servers(tmp_path / "servers.json")) == ["demo"]
+
+
+async def test_disable_and_enable_a_server(tmp_path: Path) -> None:
+    app = app_with(demo_stdio_config(), tmp_path=tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: connected(app), "the demo server")
+        app.query_one(ServerList).focus()
+        await pilot.press("space")
+        await wait_until(pilot, lambda: server_status(app, "demo") == "disabled", "the server to be disabled")
+        await wait_until(pilot, lambda: app.query_one(ToolList).option_count == 0, "its tools to go away")
+        await app.workers.wait_for_complete()
+        assert saved_servers(tmp_path / "servers.json")["demo"].get("disabled") is True
+        await pilot.press("space")
+        await wait_until(pilot, lambda: connected(app), "the server to come back")
+        await app.workers.wait_for_complete()
+    assert "disabled" not in saved_servers(tmp_path / "servers.json")["demo"]
+
+
+async def test_import_an_mcp_servers_file(tmp_path: Path) -> None:
+    source = tmp_path / "claude_desktop_config.json"
+    source.write_text(json.dumps({"mcpServers": {"imported": {"command": MISSING_COMMAND, "timeout": 5},
+                                                 "demo": {"command": "something-else"}}}))
+    app = app_with(demo_stdio_config(), tmp_path=tmp_path, connect=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.query_one(ServerList).focus()
+        await pilot.press("i")
+        app.screen.query_one("#import-path", Input).value = str(source)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "imported" in app.workspace.servers, "the import")
+        await wait_until(pilot, lambda: app.query_one(ServerList).row_count == 2, "the new row")
+        messages = [str(n.message) for n in app._notifications]
+        assert any("added: imported" in m and "kept" in m and "demo" in m for m in messages), messages
+        await app.workers.wait_for_complete()
+    saved = saved_servers(tmp_path / "servers.json")
+    assert saved["demo"]["command"] == sys.executable  # a clash is reported, not overwritten
+    assert saved["imported"]["command"] == MISSING_COMMAND
