@@ -11,6 +11,7 @@ The engine (everything but :mod:`codemode_tui.tui`) never imports Textual::
 
 from __future__ import annotations
 
+from .codegen import PythonCodeGenerator
 from .config import ConfigError, MCPServerConfig
 from .registry import DiscoveryOutcome, ServerInfo, ToolDefinition, ToolRegistry
 from .results import AudioResult, ImageResult, ResourceResult, ToolError, UnknownToolError
@@ -24,6 +25,7 @@ __all__ = [
     "DiscoveryOutcome",
     "ImageResult",
     "MCPServerConfig",
+    "PythonCodeGenerator",
     "ResourceResult",
     "ServerInfo",
     "ToolDefinition",

@@ -19,8 +19,12 @@ QUALIFIED_SEPARATOR = "__"
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _NON_IDENT = re.compile(r"[^0-9a-zA-Z_]+")
 _MAX_LENGTH = 80
-# Names that would shadow what a generated module itself needs.
-_RESERVED = frozenset({"annotations", "typing", "client", "call_tool", "any", "none", "self", "cls"})
+# Names that would shadow what a generated module itself needs (the builtins its annotations use included:
+# a tool named ``str`` must not turn every ``str`` annotation of its module into the function).
+_RESERVED = frozenset(
+    {"annotations", "typing", "client", "call_tool", "any", "none", "self", "cls"}
+    | {"str", "int", "float", "bool", "dict", "list", "object"}
+)
 
 
 def sanitize_identifier(name: str, *, fallback: str = "tool") -> str:
