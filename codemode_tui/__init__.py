@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from .codegen import PythonCodeGenerator
 from .config import ConfigError, MCPServerConfig
+from .meta_tools import MetaTools
 from .registry import DiscoveryOutcome, ServerInfo, ToolDefinition, ToolRegistry
 from .results import AudioResult, ImageResult, ResourceResult, ToolError, UnknownToolError
+from .search import SearchHit, SearchIndex, SearchResult
 from .workspace import Workspace
 
 __version__ = "0.1.0"
@@ -25,8 +27,12 @@ __all__ = [
     "DiscoveryOutcome",
     "ImageResult",
     "MCPServerConfig",
+    "MetaTools",
     "PythonCodeGenerator",
     "ResourceResult",
+    "SearchHit",
+    "SearchIndex",
+    "SearchResult",
     "ServerInfo",
     "ToolDefinition",
     "ToolError",

@@ -22,6 +22,7 @@ from .config import MCPServerConfig
 from .connection import ConnectionFailed, ServerConnection, Status
 from .names import NameConflict, assign_identifiers, qualified_name, sanitize_identifier
 from .results import ToolError, UnknownToolError, unwrap_result
+from .search import SearchIndex, SearchResult
 
 
 @dataclass
@@ -134,6 +135,7 @@ class ToolRegistry:
         self._listeners: list[Listener] = []
         self._background: set[asyncio.Task[Any]] = set()
         self.conflicts: dict[str, list[NameConflict]] = {}
+        self._search_index: SearchIndex | None = None
         for server in servers:
             self.add_server(server)
 
@@ -284,6 +286,31 @@ class ToolRegistry:
         task.add_done_callback(self._background.discard)
 
     # -- tools -----------------------------------------------------------------
+
+    @property
+    def search_index(self) -> SearchIndex:
+        """The ranked index over this registry's tools, created on first use and kept current.
+
+        It listens to the registry and re-reads a changed server on the next
+        search, so adding, removing or rediscovering a server needs no call.
+        """
+        if self._search_index is None:
+            self._search_index = SearchIndex()
+            self._search_index.attach(self)
+        return self._search_index
+
+    async def search_tools(self, query: str, server: str | None = None, limit: int = 10) -> SearchResult:
+        """The tools best matching ``query``, ranked (BM25F over names, descriptions and parameters).
+
+        ``server`` keeps one server's tools (an unknown name raises
+        ``KeyError`` with the closest names).  Async so callers written for
+        MCP Codemode's ``search_tools`` work unchanged; the search itself is
+        in memory and does not touch the servers.
+        """
+        if server is not None:
+            self._require_server(server)
+        return self.search_index.search(query, server=server, limit=limit)
+
 
     def list_tools(self, server: str | None = None) -> list[ToolDefinition]:
         if server is not None:

@@ -22,7 +22,9 @@ from .config import (
     merge_servers,
     save_servers,
 )
+from .meta_tools import MetaTools
 from .registry import DiscoveryOutcome, ToolRegistry
+from .search import SearchIndex
 
 DEMO_SERVER_NAME = "demo"
 
@@ -46,6 +48,10 @@ class Workspace:
         self.servers: dict[str, MCPServerConfig] = {}
         self.load_error: ConfigError | None = None
         self.registry = ToolRegistry()
+        # Ranked search over the registry's tools (kept current by a registry listener) and the
+        # discovery meta-tools every front end answers with.
+        self.index: SearchIndex = self.registry.search_index
+        self.meta = MetaTools(self.registry, index=self.index)
         # Where saves of the servers file go.  ``None`` writes at once; a front end
         # that must never block (the playground) sets a function that writes the
         # text atomically on a worker thread.
