@@ -1,8 +1,8 @@
 """``SearchIndex``: ranked search over tool definitions (BM25F).
 
 Each tool is split into fields: its name (split into words), title,
-description, parameters (names, descriptions and enum values) and server
-name.  A term's frequency in each field is normalised by that field's length,
+description, parameter names, parameter text (descriptions and enum values)
+and server name.  A term's frequency in each field is normalised by that field's length,
 weighted by the field's importance and summed (BM25F), then saturated and
 multiplied by the term's rarity (IDF).  So ``read`` in a tool's name counts
 more than ``read`` in a long description, and ``git`` (in every git tool)
@@ -10,7 +10,8 @@ counts less than ``stash``.
 
 Query words are matched leniently, each more weakly than an exact match:
 
-* by stem (``files`` finds ``file``), and by prefix while typing (``rea``);
+* by stem (``files`` finds ``file``), and by prefix for the word being typed
+  (the last one, when no space follows it: ``rea``);
 * by edit distance one on tool-name words (``reed_file`` finds ``read_file``);
 * through a small table of everyday synonyms (``ls``, ``folder``, ``repo``).
 
@@ -35,6 +36,7 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
@@ -76,7 +78,7 @@ class RankingSettings:
     prefix_weight: float = 0.75
     fuzzy_weight: float = 0.7
     synonym_weight: float = 0.6
-    max_prefix_expansions: int = 24
+    max_prefix_expansions: int = 16
     name_cover_bonus: float = 0.3
 
     @property
@@ -135,7 +137,7 @@ def _schema_text(schema: Any, names: list[str], text: list[str], depth: int = 0)
 
 
 class _Doc:
-    """One indexed tool: its raw per-field term counts, kept for re-weighing and removal."""
+    """One indexed tool: its terms per field, kept so it can be re-weighed or removed without re-reading it."""
 
     __slots__ = (
         "exact_keys",
@@ -192,12 +194,31 @@ def _within_one_edit(a: str, b: str) -> bool:
     return a[i:] == b[i + 1 :]
 
 
+@lru_cache(maxsize=1)
+def _stemmed_synonyms() -> dict[str, tuple[tuple[str, ...], ...]]:
+    """The synonym table on stems; words sharing a stem ("change", "changes") pool their alternatives."""
+    table: dict[str, list[tuple[str, ...]]] = {}
+    for word, alternatives in SYNONYMS.items():
+        key = stem(word)
+        pooled = table.setdefault(key, [])
+        for alternative in alternatives:
+            phrase = tuple(terms_of(split_words(alternative)))
+            if phrase and phrase != (key,) and phrase not in pooled:
+                pooled.append(phrase)
+    return {key: tuple(phrases) for key, phrases in table.items() if phrases}
+
+
 def _deletes(word: str) -> list[str]:
     return [word[:i] + word[i + 1 :] for i in range(len(word))]
 
 
 class SearchIndex:
-    """Ranked search over tool definitions; see the module docstring for how it ranks."""
+    """Ranked search over tool definitions; see the module docstring for how it ranks.
+
+    Not thread-safe: use it from the thread that owns the registry (the event
+    loop).  A search takes a few milliseconds even on ten thousand tools, so
+    there is no need to move it to a worker.
+    """
 
     def __init__(self, tools: Iterable[ToolDefinition] = (), *, settings: RankingSettings | None = None) -> None:
         self.settings = settings or RankingSettings()
@@ -217,10 +238,7 @@ class SearchIndex:
         # Per term, on first use since the last change: doc -> complex(idf * weight, how clearly it matches).
         # Carrying both numbers in one complex keeps the per-posting work of a query to one add.
         self._scaled: dict[str, dict[int, complex]] = {}
-        self._synonyms: dict[str, tuple[tuple[str, ...], ...]] = {
-            stem(word): tuple(tuple(stem(w) for w in split_words(alt) if w not in STOP_WORDS) for alt in alts)
-            for word, alts in SYNONYMS.items()
-        }
+        self._synonyms = _stemmed_synonyms()
         self._registry: ToolRegistry | None = None
         self._server_signature: dict[str, tuple[int, ...]] = {}
         self._dirty: set[str] = set()
@@ -498,18 +516,15 @@ class SearchIndex:
             if len(alts) == 1 and len(alts[0][0]) == 1:
                 group = scaled(alts[0][0][0])
                 weight = alts[0][1]
-                if not acc and weight == 1.0:
-                    acc = dict(group)
-                elif weight == 1.0:
-                    get = acc.get
-                    for doc_id, value in group.items():
-                        acc[doc_id] = get(doc_id, 0j) + value
-                else:
-                    get = acc.get
-                    for doc_id, value in group.items():
-                        acc[doc_id] = get(doc_id, 0j) + weight * value
+                if weight != 1.0:
+                    group = {doc_id: weight * value for doc_id, value in group.items()}
+                elif not acc:
+                    group = dict(group)  # acc will be updated in place: never hand out the cache
             else:
                 group = self._best_of(alts)
+            if not acc:
+                acc = group
+            else:
                 get = acc.get
                 for doc_id, value in group.items():
                     acc[doc_id] = get(doc_id, 0j) + value
@@ -525,10 +540,10 @@ class SearchIndex:
             for term in query_stems:
                 for doc_id in self._name_postings.get(term, ()):
                     name_hits[doc_id] = name_hits.get(doc_id, 0) + 1
-            for doc_id, hits in name_hits.items():
-                value = acc.get(doc_id)
-                if value is not None and hits == len(docs[doc_id].name_stems):
-                    acc[doc_id] = complex(value.real * bonus, value.imag)
+            for doc_id, count in name_hits.items():
+                current = acc.get(doc_id)
+                if current is not None and count == len(docs[doc_id].name_stems):
+                    acc[doc_id] = complex(current.real * bonus, current.imag)
         # Tools covering more of the query's words first: (0.3 + 0.7 * share of words covered) ** 2.
         # Final scores replace the complex pairs in place: no second structure the size of the matches.
         share = 0.7 / n_words
@@ -558,8 +573,8 @@ class SearchIndex:
         top.sort(key=lambda item: (-item[1], docs[item[0]].qualified_name))
         if limit is not None:
             del top[limit:]
-        hits = tuple(SearchHit(docs[i].tool, score, exact=i in exact_set) for i, score in top)
-        return SearchResult(query=query, hits=hits, total=total)
+        ranked = tuple(SearchHit(docs[i].tool, score, exact=i in exact_set) for i, score in top)
+        return SearchResult(query=query, hits=ranked, total=total)
 
     def _scaled_posting(self, term: str) -> dict[int, complex]:
         """``doc -> complex(idf * term weight, clear-match credit)`` for ``term``, cached until the index changes."""
@@ -586,8 +601,13 @@ class SearchIndex:
                     for doc_id, value in self._scaled_posting(term).items():
                         candidates[doc_id] = candidates.get(doc_id, 0j) + value
                 candidates = {d: complex(v.real, min(v.imag, 1.0)) for d, v in candidates.items()}
+            if not best:  # the first way of matching seeds the table in one C-level pass
+                best = {doc_id: weight * value for doc_id, value in candidates.items()}
+                get = best.get
+                continue
             for doc_id, value in candidates.items():
+                scaled = weight * value
                 current = get(doc_id)
-                if current is None or weight * value.real > current.real:
-                    best[doc_id] = weight * value
+                if current is None or scaled.real > current.real:
+                    best[doc_id] = scaled
         return best

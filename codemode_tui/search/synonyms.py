@@ -127,7 +127,6 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "delay": ("wait", "sleep"),
     "user": ("account",),
     "account": ("user",),
-    "size": ("sizes",),
     "metadata": ("information", "info"),
     "permission": ("access",),
     "access": ("permission", "allowed"),

@@ -5,6 +5,10 @@ in under 1 s; query p50 under 5 ms and p99 under 20 ms.  The playground runs a
 search on every key press, so the queries include every prefix of typed
 phrases as well as whole natural-language questions, typos and exact names.
 
+The synthetic vocabulary is small (a few hundred words), so most words occur
+in thousands of tools and a typical query matches half the catalog: harder
+than a real catalog of the same size, whose vocabulary is far larger.
+
 Run:  python tests/bench/bench_search.py [--tools 10000] [--queries 3000]
 Prints a table; exits non-zero when a goal is missed (so CI can run it).
 """
@@ -128,10 +132,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     tools = synthetic_tools(args.tools)
-    gc.collect()
-    start = time.perf_counter()
-    index = SearchIndex(tools)
-    build = time.perf_counter() - start
+    builds: list[float] = []
+    for _ in range(3):  # the median of three, so one hiccup of a shared machine does not decide
+        gc.collect()
+        start = time.perf_counter()
+        index = SearchIndex(tools)
+        builds.append(time.perf_counter() - start)
+    build = statistics.median(builds)
 
     server = tools[0].server
     server_tools = [t for t in tools if t.server == server]
@@ -162,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     p50, p99 = percentile(latencies, 0.50), percentile(latencies, 0.99)
     rows = [
         ("tools indexed", f"{len(index):,}", "", ""),
-        ("index build", f"{build * 1000:.0f} ms", "< 1000 ms", "ok" if build < 1.0 else "MISSED"),
+        ("index build (median of 3)", f"{build * 1000:.0f} ms", "< 1000 ms", "ok" if build < 1.0 else "MISSED"),
         ("re-index one server", f"{update * 1000:.1f} ms ({len(server_tools)} tools)", "", ""),
         ("queries run", f"{len(latencies):,}", "", ""),
         ("query p50", f"{p50:.2f} ms", "< 5 ms", "ok" if p50 < 5 else "MISSED"),
