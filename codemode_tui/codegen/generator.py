@@ -110,7 +110,7 @@ def assign_names(tools: list[ToolDefinition]) -> list[NameConflict]:
         for tool in group:
             tool.python_name = mapping[tool.name]
     for conflict in conflicts:
-        log.warning("binding %s", conflict.describe())
+        log.info("binding %s", conflict.describe())
     return conflicts
 
 
