@@ -8,6 +8,7 @@ with its own group, so the UI never waits on any of them.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
@@ -42,6 +43,7 @@ from .messages import (
     TraceCallSelected,
 )
 from .screens.confirm import ConfirmScreen
+from .screens.context_budget import ContextBudgetScreen
 from .screens.help import HelpEntry, HelpScreen, HelpSection
 from .screens.import_servers import ImportRequest, ImportServersScreen
 from .screens.server_form import ServerFormScreen
@@ -63,6 +65,7 @@ DEFAULT_THEME = "codemode-dark"
 LIGHT_THEME = "codemode-light"
 PANES = ("sidebar", "preview", "output")
 BUFFER_SAVE_DELAY = 0.5
+PREVIEW_DELAY = 0.08
 
 # Every action the command palette offers: (title, help, action).
 PALETTE: list[tuple[str, str, str]] = [
@@ -92,6 +95,7 @@ PALETTE: list[tuple[str, str, str]] = [
     ("Maximise pane", "Fill the screen with the focused pane (again to restore)", "maximize_pane"),
     ("Light theme", "Switch to codemode-light", f"set_theme('{LIGHT_THEME}')"),
     ("Dark theme", "Switch to codemode-dark", f"set_theme('{DEFAULT_THEME}')"),
+    ("Context budget", "Tokens every tool definition takes in context versus Code Mode's meta-tools", "context_budget"),
     ("Help", "Every key binding", "help"),
 ]
 
@@ -100,7 +104,7 @@ class PlaygroundApp(App[None]):
     """Explore MCP servers, preview bindings and run Code Mode snippets."""
 
     TITLE = "codemode-tui"
-    CSS_PATH: ClassVar[list[str | Path]] = ["app.tcss"]  # type: ignore[misc]
+    CSS_PATH: ClassVar[list[str | Path]] = [Path(__file__).parent / "app.tcss"]  # type: ignore[misc]
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (110, "-wide")]
     ENABLE_COMMAND_PALETTE = True
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -146,6 +150,14 @@ class PlaygroundApp(App[None]):
             show=False,
             tooltip="Clear output, result, error, trace",
         ),
+        Binding(
+            "f7",
+            "context_budget",
+            "Budget",
+            id="context-budget",
+            show=False,
+            tooltip="Tokens of all tool definitions vs Code Mode",
+        ),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, show=False, tooltip="Quit the playground"),
     ]
 
@@ -172,9 +184,11 @@ class PlaygroundApp(App[None]):
         self.tool_calls = 0
         self.sandbox_state = "not started"
         self._refresh_pending = False
+        self._frozen = False
         self._main: Screen[Any] | None = None
         self._failed_seen: dict[str, str] = {}
         self._buffer_timer: Timer | None = None
+        self._preview_timer: Timer | None = None
         self._elapsed_timer: Timer | None = None
         self._last_saved_buffer = self.saved.buffer
         self._buffer_text = self.saved.buffer
@@ -301,6 +315,22 @@ class PlaygroundApp(App[None]):
         self.status.servers = f"servers {connected}/{len(servers)}"
         self._report_failures(servers)
         self.refresh_tools()
+        if not any(info.status == "connecting" for info in servers):
+            self.call_after_refresh(self._settle)
+
+    def _settle(self) -> None:
+        """Once no server is connecting: index the tools now, not on the next key press.
+
+        Then freeze what start-up allocated (the engine, thousands of tool
+        definitions, the index) so the collector's full passes over it do not
+        pause typing; rediscovery later still frees what it replaces.
+        """
+        if not self.ui_alive:
+            return
+        self.workspace.index.sync()
+        if not self._frozen:
+            self._frozen = True
+            gc.freeze()
 
     def _report_failures(self, servers: list[ServerInfo]) -> None:
         for info in servers:
@@ -329,9 +359,8 @@ class PlaygroundApp(App[None]):
         if server is not None and server not in registry.server_names:
             server = None
         query = query.strip()
-        search = getattr(registry, "search_tools", None)
-        if query and search is not None:
-            result = await search(query, server=server, limit=MAX_ROWS)
+        if query:
+            result = await registry.search_tools(query, server=server, limit=MAX_ROWS)
             rows = [ToolRow(hit.tool, hit.score) for hit in result.hits]
             self.post_message(SearchFinished(query, server, rows, result.total))
             return
@@ -365,7 +394,17 @@ class PlaygroundApp(App[None]):
         if message.tool is self.selected_tool:
             return
         self.selected_tool = message.tool
-        self.main.query_one(PreviewPane).show_tool(message.tool)
+        # Debounced: while the user types, the list redraws alone and the preview catches up after.
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+        self._preview_timer = self.set_timer(PREVIEW_DELAY, self._update_preview)
+
+    def _update_preview(self) -> None:
+        if not self.ui_alive:
+            return
+        preview = self.main.query_one(PreviewPane)
+        if preview.tool is not self.selected_tool:
+            preview.show_tool(self.selected_tool)
 
     @on(InsertExampleRequested)
     def _insert_requested(self, message: InsertExampleRequested) -> None:
@@ -754,6 +793,16 @@ class PlaygroundApp(App[None]):
         self.copy_to_clipboard(text)
         self.notify(f"Copied the {what}.", markup=False)
 
+    # -- context budget -------------------------------------------------------------
+
+    def action_context_budget(self) -> None:
+        self.compute_context_cost()
+
+    @work(group="budget", exclusive=True, exit_on_error=False, thread=True)
+    def compute_context_cost(self) -> None:
+        cost = self.workspace.meta.context_cost()
+        self.call_from_thread(self.push_screen, ContextBudgetScreen(cost))
+
     # -- help and command palette ----------------------------------------------------------
 
     def action_help(self) -> None:
@@ -770,9 +819,6 @@ class PlaygroundApp(App[None]):
 
     def help_sections(self) -> list[HelpSection]:
         """Every binding of the app, its panes and its dialogs, with ids."""
-        from .screens.confirm import ConfirmScreen as _Confirm
-        from .screens.server_form import ServerFormScreen as _Form
-        from .screens.server_log import ServerLogScreen as _Log
 
         def entries(bindings: Iterable[BindingType]) -> list[HelpEntry]:
             out = []
@@ -800,9 +846,13 @@ class PlaygroundApp(App[None]):
             HelpSection("Preview", entries(PreviewPane.BINDINGS)),
             HelpSection("Editor", entries(editor_keys)),
             HelpSection("Trace", entries(TraceTable.BINDINGS)),
-            HelpSection("Server form", entries(_Form.BINDINGS)),
-            HelpSection("Server log", entries(_Log.BINDINGS)),
-            HelpSection("Confirmation", entries(_Confirm.BINDINGS)),
+            HelpSection("Server form", entries(ServerFormScreen.BINDINGS)),
+            HelpSection("Server log", entries(ServerLogScreen.BINDINGS)),
+            HelpSection("Import servers", entries(ImportServersScreen.BINDINGS)),
+            HelpSection("Confirmation", entries(ConfirmScreen.BINDINGS)),
+            HelpSection("Tool call", entries(TraceCallScreen.BINDINGS)),
+            HelpSection("Context budget", entries(ContextBudgetScreen.BINDINGS)),
+            HelpSection("This help", entries(HelpScreen.BINDINGS)),
         ]
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:

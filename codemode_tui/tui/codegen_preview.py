@@ -1,9 +1,14 @@
-"""What the preview and the editor need from the code generator, in one place."""
+"""What the preview and the editor need from the code generator, in one place.
+
+Schemas come from servers and are untrusted: a tool whose binding cannot be
+generated gets a reason to show instead of an exception in the UI.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..codegen.preview import binding_source, example_call, import_line, signature
 from ..registry import ToolDefinition
 
 
@@ -14,19 +19,17 @@ class BindingPreview:
     available: bool
     binding: str = ""
     example: str = ""
+    signature: str = ""
     reason: str = ""
 
 
 def binding_preview(tool: ToolDefinition) -> BindingPreview:
     try:
-        from ..codegen import binding_source, example_call, import_line
-    except ImportError:
-        return BindingPreview(False, reason="Binding preview needs the code generator (codemode_tui.codegen).")
-    try:
         return BindingPreview(
             True,
             binding=binding_source(tool),
             example=f"{import_line(tool)}\n\n{example_call(tool)}",
+            signature=signature(tool),
         )
     except Exception as exc:  # untrusted schemas: show why, never crash the pane
         return BindingPreview(False, reason=f"Could not generate the binding: {exc}")

@@ -76,11 +76,27 @@ def all_bindings(app: PlaygroundApp) -> list[Binding]:
     sections = app.help_sections()
     del sections
     from codemode_tui.tui.screens.confirm import ConfirmScreen
+    from codemode_tui.tui.screens.context_budget import ContextBudgetScreen
+    from codemode_tui.tui.screens.import_servers import ImportServersScreen
     from codemode_tui.tui.screens.server_log import ServerLogScreen
+    from codemode_tui.tui.screens.trace_call import TraceCallScreen
     from codemode_tui.tui.widgets.trace_table import TraceTable
 
-    classes = [PlaygroundApp, ServerList, ToolSearch, ToolList, PreviewPane, TraceTable, ServerFormScreen,
-               ServerLogScreen, ConfirmScreen]
+    classes = [
+        PlaygroundApp,
+        ServerList,
+        ToolSearch,
+        ToolList,
+        PreviewPane,
+        TraceTable,
+        ServerFormScreen,
+        ServerLogScreen,
+        ConfirmScreen,
+        ImportServersScreen,
+        TraceCallScreen,
+        ContextBudgetScreen,
+        HelpScreen,
+    ]
     return [b for cls in classes for b in cls.BINDINGS if isinstance(b, Binding)]
 
 

@@ -138,8 +138,16 @@ async def test_disable_and_enable_a_server(tmp_path: Path) -> None:
 
 async def test_import_an_mcp_servers_file(tmp_path: Path) -> None:
     source = tmp_path / "claude_desktop_config.json"
-    source.write_text(json.dumps({"mcpServers": {"imported": {"command": MISSING_COMMAND, "timeout": 5},
-                                                 "demo": {"command": "something-else"}}}))
+    source.write_text(
+        json.dumps(
+            {
+                "mcpServers": {
+                    "imported": {"command": MISSING_COMMAND, "timeout": 5},
+                    "demo": {"command": "something-else"},
+                }
+            }
+        )
+    )
     app = app_with(demo_stdio_config(), tmp_path=tmp_path, connect=False)
     async with app.run_test(size=(100, 30)) as pilot:
         app.query_one(ServerList).focus()

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from textual.widgets import DataTable, Input
+
+from codemode_tui.tui.screens.context_budget import ContextBudgetScreen
 from codemode_tui.tui.widgets.code_view import CodeView
 from codemode_tui.tui.widgets.preview_pane import PreviewPane
 from codemode_tui.tui.widgets.server_filter import ServerFilter
@@ -30,6 +33,7 @@ async def test_selecting_a_tool_fills_the_preview_and_enter_inserts_its_call(tmp
         await pilot.pause()
         assert app.selected_tool is not None and app.selected_tool.name == "quote_order"
         preview = app.query_one(PreviewPane)
+        await wait_until(pilot, lambda: preview.tool is app.selected_tool, "the preview (debounced while typing)")
         schema = json.loads(preview.query_one("#schema", CodeView).text)
         assert "items" in schema["input"]["properties"]
         assert schema["output"] is not None  # quote_order has structured output
@@ -60,3 +64,48 @@ async def test_the_server_filter_limits_the_list(tmp_path: Path) -> None:
         app.query_one(ServerFilter).value = "other"
         await wait_until(pilot, lambda: tools.option_count == 10, "the filtered list")
         assert {tool.server for tool in tools._tools} == {"other"}
+
+
+async def test_search_as_you_type_ranks_tools_and_shows_scores(tmp_path: Path) -> None:
+    app = app_with(demo_stdio_config(), tmp_path=tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until(pilot, lambda: connected(app), "the demo server")
+        tools = app.query_one(ToolList)
+        await wait_until(pilot, lambda: tools.option_count == 10, "the tool list")
+        await pilot.press("f3", *"arithmetic")
+        await wait_until(pilot, lambda: tools.option_count == 1, "the search result")
+        assert tools.highlighted_tool is not None and tools.highlighted_tool.name == "calculate"
+        prompt = str(tools.get_option_at_index(0).prompt)
+        assert prompt.startswith("calculate demo ") and float(prompt.split()[-1]) > 0
+        assert app.query_one("#tools-pane").border_subtitle == "1 match"
+        await wait_until(
+            pilot,
+            lambda: app.selected_tool is not None and app.selected_tool.name == "calculate",
+            "the preview to follow",
+        )
+        # Enter in the search box moves to the results; Enter there inserts the call.
+        app.editor.text = ""
+        await pilot.press("enter", "enter")
+        assert "await calculate(" in app.editor.text
+        # A query that matches nothing says so; clearing lists every tool again.
+        await pilot.press("f3", *"zzzqqq")
+        await wait_until(pilot, lambda: tools.option_count == 0, "no match")
+        assert app.query_one("#tools-pane").border_subtitle == "no match"
+        app.query_one("#search", Input).value = ""
+        await wait_until(pilot, lambda: tools.option_count == 10, "the full list")
+
+
+async def test_context_budget_compares_all_tools_with_the_meta_tools(tmp_path: Path) -> None:
+    app = app_with(demo_stdio_config(), tmp_path=tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until(pilot, lambda: connected(app), "the demo server")
+        await pilot.press("f7")
+        await wait_until(pilot, lambda: isinstance(app.screen, ContextBudgetScreen), "the budget view")
+        cost = app.screen.cost
+        every, meta = cost["all_tools"]["estimated_tokens"], cost["meta_tools"]["estimated_tokens"]
+        assert cost["tools"] == 10 and every > meta > 0
+        summary = str(app.screen.query_one("#budget-summary").render())
+        assert f"{every:,} tokens" in summary and f"Saved on every request: {every - meta:,} tokens" in summary
+        assert app.screen.query_one(DataTable).row_count == 1
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ContextBudgetScreen)

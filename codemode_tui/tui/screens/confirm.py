@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
 
 from textual import on
@@ -16,7 +17,7 @@ from textual.widgets import Button, Static
 class ConfirmScreen(ModalScreen[bool]):
     """Dismisses with True only when the user confirms."""
 
-    CSS_PATH = "dialogs.tcss"
+    CSS_PATH = Path(__file__).parent / "dialogs.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,n", "answer(False)", "No", id="confirm-no"),
         Binding("y", "answer(True)", "Yes", id="confirm-yes"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -36,7 +37,7 @@ INTRO = (
 class HelpScreen(ModalScreen[None]):
     """A scrollable list of bindings; any of escape, q or F1 closes it."""
 
-    CSS_PATH = "help.tcss"
+    CSS_PATH = Path(__file__).parent / "help.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,f1", "close", "Close", id="help-close")]
 
     def __init__(self, sections: list[HelpSection], settings_path: str = "settings.json") -> None:

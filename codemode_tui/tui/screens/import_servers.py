@@ -24,7 +24,7 @@ class ImportRequest:
 class ImportServersScreen(ModalScreen[ImportRequest | None]):
     """Asks for a file; the App reads and merges it in a worker."""
 
-    CSS_PATH = "dialogs.tcss"
+    CSS_PATH = Path(__file__).parent / "dialogs.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="import-cancel")]
 
     def compose(self) -> ComposeResult:

@@ -50,7 +50,7 @@ def parse_pairs(text: str, what: str, field: str, sep: str = "=") -> dict[str, s
 class ServerFormScreen(ModalScreen[MCPServerConfig | None]):
     """Returns the new or edited :class:`MCPServerConfig`, or ``None`` when cancelled."""
 
-    CSS_PATH = "server_form.tcss"
+    CSS_PATH = Path(__file__).parent / "server_form.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="form-cancel"),
         Binding("ctrl+s", "save", "Save", id="form-save"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
 
 from textual import on
@@ -18,7 +19,7 @@ from ...registry import ServerInfo
 class ServerLogScreen(ModalScreen[str | None]):
     """Dismisses with ``"reconnect"`` when the user asks for it, else ``None``."""
 
-    CSS_PATH = "dialogs.tcss"
+    CSS_PATH = Path(__file__).parent / "dialogs.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Close", id="log-close"),
         Binding("r", "reconnect", "Reconnect", id="log-reconnect"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, ClassVar
 
 from textual.app import ComposeResult
@@ -19,7 +20,7 @@ from ..widgets.trace_table import record_name, record_ok
 class TraceCallScreen(ModalScreen[None]):
     """Read-only view; escape closes it."""
 
-    CSS_PATH = "dialogs.tcss"
+    CSS_PATH = Path(__file__).parent / "dialogs.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,enter", "close", "Close", id="call-close")]
 
     def __init__(self, record: Any) -> None:

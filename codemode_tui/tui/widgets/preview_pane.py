@@ -37,6 +37,8 @@ class PreviewPane(Vertical):
                 yield Static(id="details-title", classes="details-title")
                 yield AnnotationBadges(id="details-badges")
                 yield Static(id="details-description", classes="details-description")
+                yield Static("Signature", classes="details-heading")
+                yield CodeView("", id="details-signature")
                 yield Static("Example call", classes="details-heading")
                 yield CodeView("", id="details-example")
             with TabPane("Schema", id="tab-schema"), VerticalScroll(classes="preview-scroll"):
@@ -52,6 +54,7 @@ class PreviewPane(Vertical):
         title = self.query_one("#details-title", Static)
         description = self.query_one("#details-description", Static)
         example = self.query_one("#details-example", CodeView)
+        signature = self.query_one("#details-signature", CodeView)
         schema = self.query_one("#schema", CodeView)
         binding = self.query_one("#binding", CodeView)
         badges = self.query_one("#details-badges", AnnotationBadges)
@@ -60,6 +63,7 @@ class PreviewPane(Vertical):
             badges.update("")
             description.update(Content.styled("Search on the left and highlight a tool.", "$text-muted"))
             example.show_message("")
+            signature.show_message("")
             schema.show_message("Select a tool to see its input and output schema.")
             binding.show_message("Select a tool to see its generated Python binding.")
             return
@@ -78,9 +82,11 @@ class PreviewPane(Vertical):
         if preview.available:
             binding.show(preview.binding, "python")
             example.show(preview.example, "python")
+            signature.show(preview.signature, "python")
         else:
             binding.show_message(preview.reason)
             example.show_message(preview.reason)
+            signature.show_message("")
 
     def copy_text(self) -> tuple[str, str] | None:
         """The text of the open tab and a name for it, or ``None`` when there is nothing to copy."""

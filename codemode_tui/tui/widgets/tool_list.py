@@ -12,7 +12,7 @@ from textual.widgets.option_list import Option
 from ...registry import ToolDefinition
 from ..messages import InsertExampleRequested, ToolChosen, ToolRow
 
-MAX_ROWS = 200
+MAX_ROWS = 60  # about two screens: more costs layout time on every key press
 
 
 class ToolList(OptionList):

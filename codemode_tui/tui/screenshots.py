@@ -1,0 +1,130 @@
+"""Regenerate the README screenshots: ``python -m codemode_tui.tui.screenshots [OUT_DIR]``.
+
+Each screenshot drives the real app headless against the bundled demo server,
+in a throw-away ``CODEMODE_TUI_HOME`` so no user file is read or written, and
+saves an SVG (default folder: ``screenshots/`` in the current directory).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+
+from ..config import MCPServerConfig, save_servers
+from ..workspace import Workspace, demo_server_config
+from .app import PlaygroundApp
+
+Scenario = Callable[[PlaygroundApp, Pilot[Any]], Awaitable[None]]
+MISSING = MCPServerConfig(name="broken", command="no-such-mcp-server-command", timeout=5)
+
+
+async def _until(pilot: Pilot[Any], predicate: Callable[[], object], what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        await pilot.pause(0.05)
+
+
+def _connected(app: PlaygroundApp, name: str = "demo") -> bool:
+    return any(i.name == name and i.status == "connected" for i in app.workspace.registry.list_servers())
+
+
+async def _demo_ready(app: PlaygroundApp, pilot: Pilot[Any]) -> None:
+    await _until(pilot, lambda: _connected(app), "the demo server")
+    await pilot.pause(0.3)
+
+
+async def main_screen(app: PlaygroundApp, pilot: Pilot[Any]) -> None:
+    """Tools found by a search, a tool's preview, its call in the editor and a finished run."""
+    await _demo_ready(app, pilot)
+    app.editor.text = ""
+    await pilot.press("f3", *"order total", "down")
+    await pilot.pause(0.3)
+    tool_list = app.tool_list
+    names = [tool.name for tool in tool_list._tools]
+    if "quote_order" in names:
+        tool_list.highlighted = names.index("quote_order")
+    await pilot.press("enter")
+    await pilot.pause(0.2)
+    if getattr(app.workspace, "executor", None) is not None:
+        await pilot.press("f5")
+        await _until(pilot, lambda: not app.running and app.status.elapsed is not None, "the run", timeout=120)
+        app.output.activate("tab-result")
+        await pilot.pause(0.3)
+
+
+async def light_theme(app: PlaygroundApp, pilot: Pilot[Any]) -> None:
+    await main_screen(app, pilot)
+    app.theme = "codemode-light"
+    await pilot.pause(0.3)
+
+
+async def server_form(app: PlaygroundApp, pilot: Pilot[Any]) -> None:
+    await _demo_ready(app, pilot)
+    await pilot.press("f2", "a", *"filesystem")
+    await pilot.press("tab", "tab", *"npx", "tab", *"-y @modelcontextprotocol/server-filesystem /tmp")
+    await pilot.pause(0.3)
+
+
+async def failed_server(app: PlaygroundApp, pilot: Pilot[Any]) -> None:
+    await _until(pilot, lambda: any(i.status == "failed" for i in app.workspace.registry.list_servers()), "failure")
+    await _demo_ready(app, pilot)
+    app.clear_notifications()
+    app.server_list.focus()
+    app.server_list.move_cursor(row=1)
+    await pilot.press("l")
+    await pilot.pause(0.3)
+
+
+async def narrow(app: PlaygroundApp, pilot: Pilot[Any]) -> None:
+    await _demo_ready(app, pilot)
+
+
+SHOTS: list[tuple[str, Scenario, tuple[int, int], bool]] = [
+    ("main", main_screen, (140, 40), False),
+    ("server-form", server_form, (120, 32), False),
+    ("failed-server", failed_server, (120, 32), True),
+    ("light-theme", light_theme, (140, 40), False),
+    ("80x24", narrow, (80, 24), False),
+]
+
+
+async def take(name: str, scenario: Scenario, size: tuple[int, int], with_broken: bool, out: Path) -> Path:
+    home = Path(tempfile.mkdtemp(prefix="codemode-shot-"))
+    os.environ["CODEMODE_TUI_HOME"] = str(home)
+    servers = [demo_server_config()] + ([MISSING] if with_broken else [])
+    config = home / "servers.json"
+    save_servers(config, servers)
+    app = PlaygroundApp(Workspace(config, persist=False), cursor_blink=False)
+    async with app.run_test(size=size) as pilot:
+        await scenario(app, pilot)
+        path = out / f"{name}.svg"
+        app.save_screenshot(filename=path.name, path=str(out))
+    return path
+
+
+async def run(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for name, scenario, size, with_broken in SHOTS:
+        path = await take(name, scenario, size, with_broken, out)
+        print(f"wrote {path}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    out = Path(args[0]) if args else Path("screenshots")
+    asyncio.run(run(out))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,206 @@
+"""Playground speed: search-as-you-type over 5,000 tools, and cold start to the first full screen.
+
+Goals (issue "The playground"): from a key press in the search box to the
+refreshed tool list under 50 ms with 5,000 tools; from launching the app to its
+first full screen under 1 s while the demo server is still connecting.
+
+Run:  python tests/bench/bench_tui.py [--tools 5000] [--starts 5]
+Prints a table; exits non-zero when a goal is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from codemode_tui.config import MCPServerConfig, save_servers  # noqa: E402
+from codemode_tui.registry import ToolDefinition  # noqa: E402
+
+CATALOGS = ROOT / "tests" / "catalogs"
+PHRASES = [
+    "read a file",
+    "create issue",
+    "time zone",
+    "search notes",
+    "list branches",
+    "quote order total",
+    "memory entities",
+    "git diff",
+]
+SEARCH_GOAL_MS = 50.0
+START_GOAL_S = 1.0
+
+
+def catalog_tools(count: int, per_server: int = 50) -> dict[str, list[dict[str, Any]]]:
+    """``count`` real tool definitions from the recorded catalogs, ``per_server`` to a server.
+
+    The catalogs are small (5 to 40 tools), so copies are numbered and pooled
+    into servers of ``per_server`` tools, as large real servers have.
+    """
+    pool: list[dict[str, Any]] = []
+    for path in sorted(CATALOGS.glob("*.json")):
+        pool.extend(json.loads(path.read_text()).get("tools", []))
+    tools: list[dict[str, Any]] = []
+    copy = 0
+    while len(tools) < count:
+        tools.extend({**tool, "name": f"{tool['name']}_{copy}" if copy else tool["name"]} for tool in pool)
+        copy += 1
+    servers: dict[str, list[dict[str, Any]]] = {}
+    for index, tool in enumerate(tools[:count]):
+        batch = servers.setdefault(f"server_{index // per_server}", [])
+        if all(other["name"] != tool["name"] for other in batch):
+            batch.append(tool)
+        else:
+            batch.append({**tool, "name": f"{tool['name']}_dup{index}"})
+    return servers
+
+
+async def bench_search(count: int) -> tuple[list[float], int]:
+    """Type every phrase key by key; time each key press until the list has been redrawn."""
+    from textual import events
+
+    from codemode_tui.tui.app import PlaygroundApp
+    from codemode_tui.workspace import Workspace
+
+    home = Path(tempfile.mkdtemp(prefix="bench-tui-"))
+    os.environ["CODEMODE_TUI_HOME"] = str(home)
+    servers = catalog_tools(count)
+    config = home / "servers.json"
+    save_servers(config, [MCPServerConfig(name=name, command="bench-never-started") for name in servers])
+    workspace = Workspace(config, persist=False)
+    for name, tools in servers.items():
+        workspace.registry.load_tools(name, [ToolDefinition.from_dict(name, tool) for tool in tools])
+    loaded = len(workspace.registry.list_tools())
+    app = PlaygroundApp(workspace, connect=False, cursor_blink=False)
+    timings: list[float] = []
+    async with app.run_test(size=(140, 40)) as pilot:
+        tool_list = app.tool_list
+        refreshed: list[str] = []
+        original = tool_list.show
+
+        def show(rows: Any, total: int, *, searching: bool) -> None:
+            original(rows, total, searching=searching)
+            query = app.main.query_one("#search").value  # type: ignore[attr-defined]
+            app.call_after_refresh(refreshed.append, query)
+
+        tool_list.show = show  # type: ignore[method-assign]
+        await pilot.pause(0.5)
+        search = app.main.query_one("#search")
+        search.focus()
+        for phrase in PHRASES:
+            search.value = ""  # type: ignore[attr-defined]
+            await pilot.pause(0.1)
+            for index, char in enumerate(phrase):
+                expected = phrase[: index + 1]
+                refreshed.clear()
+                start = time.perf_counter()
+                # Posted as the terminal driver does (the pilot's own waiting would be measured too).
+                app.post_message(events.Key("space" if char == " " else char, char))
+                while expected not in refreshed:
+                    await asyncio.sleep(0)
+                    if time.perf_counter() - start > 5:
+                        raise RuntimeError(f"the list never refreshed for {expected!r}")
+                timings.append((time.perf_counter() - start) * 1000)
+    return timings, loaded
+
+
+START_SCRIPT = r"""
+import sys, time, json
+launched = float(sys.argv[1])
+entered = time.time()
+from codemode_tui.tui.app import PlaygroundApp
+imported = time.time()
+
+class Timed(PlaygroundApp):
+    def on_ready(self) -> None:
+        shown = time.time()
+        status = {i.name: i.status for i in self.workspace.registry.list_servers()}
+        print(json.dumps({"launch_to_main": entered - launched, "import": imported - entered,
+                          "launch_to_screen": shown - launched, "demo": status.get("demo")}))
+        self.exit()
+
+Timed().run(headless=True, size=(120, 36))
+"""
+
+
+def bench_start(runs: int) -> list[dict[str, Any]]:
+    """Launch the app in a fresh interpreter and time the first full frame (demo server still connecting)."""
+    results = []
+    for _ in range(runs):
+        home = tempfile.mkdtemp(prefix="bench-start-")
+        env = {**os.environ, "CODEMODE_TUI_HOME": home, "PYTHONPATH": str(ROOT)}
+        launched = time.time()
+        out = subprocess.run(
+            [sys.executable, "-c", START_SCRIPT, repr(launched)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            cwd=ROOT,
+        )
+        if out.returncode != 0:
+            raise RuntimeError(out.stderr)
+        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    return results
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tools", type=int, default=5000)
+    parser.add_argument("--starts", type=int, default=5)
+    args = parser.parse_args()
+
+    timings, loaded = asyncio.run(bench_search(args.tools))
+    starts = bench_start(args.starts)
+    screen = [s["launch_to_screen"] for s in starts]
+
+    rows = [
+        (
+            "search keypress → list (p50)",
+            f"{statistics.median(timings):.1f} ms",
+            f"< {SEARCH_GOAL_MS:g} ms",
+            statistics.median(timings) < SEARCH_GOAL_MS,
+        ),
+        ("search keypress → list (p95)", f"{pct(timings, 0.95):.1f} ms", "", None),
+        ("search keypress → list (max)", f"{max(timings):.1f} ms", "", None),
+        (
+            "cold start → first screen (median)",
+            f"{statistics.median(screen):.2f} s",
+            f"< {START_GOAL_S:g} s",
+            statistics.median(screen) < START_GOAL_S,
+        ),
+        ("  of which interpreter start", f"{statistics.median(s['launch_to_main'] for s in starts):.2f} s", "", None),
+        ("  of which imports", f"{statistics.median(s['import'] for s in starts):.2f} s", "", None),
+        ("demo server at first screen", ", ".join(sorted({str(s["demo"]) for s in starts})), "connecting", None),
+    ]
+    print(f"\nPlayground benchmark: {loaded} tools, {len(timings)} key presses, {len(starts)} cold starts\n")
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measure':<{width}}  {'value':>10}  {'goal':>10}  ok")
+    print("-" * (width + 30))
+    failed = False
+    for name, value, goal, ok in rows:
+        mark = "" if ok is None else ("yes" if ok else "NO")
+        failed |= ok is False
+        print(f"{name:<{width}}  {value:>10}  {goal:>10}  {mark}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
