@@ -27,6 +27,7 @@ from mcp.client.sse import sse_client
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
+from . import paths
 from .config import MCPServerConfig
 
 Status = Literal["disabled", "disconnected", "connecting", "connected", "failed"]
@@ -65,6 +66,7 @@ class ServerConnection:
         self._task: asyncio.Task[None] | None = None
         self._stop: asyncio.Event | None = None
         self._stopping = False
+        self._fail_reason: str | None = None
 
     @property
     def name(self) -> str:
@@ -151,7 +153,12 @@ class ServerConnection:
             command = cfg.command or ""
             if os.sep not in command and shutil.which(command) is None:
                 raise FileNotFoundError(command)
-            params = StdioServerParameters(command=command, args=list(cfg.args), env=dict(cfg.env) or None, cwd=cfg.cwd)
+            # The SDK passes a stdio server only a few safe variables; the home override goes too,
+            # so servers that keep data (the bundled demo) stay inside a portable or test home.
+            env = dict(cfg.env)
+            if paths.HOME_ENV in os.environ and paths.HOME_ENV not in env:
+                env[paths.HOME_ENV] = os.environ[paths.HOME_ENV]
+            params = StdioServerParameters(command=command, args=list(cfg.args), env=env or None, cwd=cfg.cwd)
             errlog = self._stderr_pipe()
             try:
                 read, write = await stack.enter_async_context(stdio_client(params, errlog=errlog))
@@ -184,12 +191,18 @@ class ServerConnection:
         return os.fdopen(write_fd, "w")
 
     def _on_process_exit(self) -> None:
-        if not self._stopping and self.status == "connected":
+        if self._stopping:
+            return
+        if self.status == "connected":
             self._mark_failed("the server process exited")
+        elif self.status == "failed" and self._fail_reason:
+            # The request failed before the last stderr lines were read: now they all are.
+            self._mark_failed(self._fail_reason)
 
     def _mark_failed(self, reason: str) -> None:
         if self._stopping:
             return
+        self._fail_reason = reason
         self._set("failed", self._with_stderr(f"{reason}; use reconnect to start it again"))
         if self._stop is not None:
             self._stop.set()

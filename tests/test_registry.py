@@ -120,9 +120,12 @@ async def test_crash_mid_session_is_detected_and_reconnect_recovers() -> None:
         with pytest.raises(ToolError):
             await registry.call_tool("crashy__crash", {})
         await wait_for(lambda: status(registry, "crashy") == "failed")
-        info = next(i for i in registry.list_servers() if i.name == "crashy")
-        assert "reconnect" in (info.error or "")
-        assert "crashing now" in (info.error or "")
+
+        def error() -> str:
+            return next(i for i in registry.list_servers() if i.name == "crashy").error or ""
+
+        assert "reconnect" in error()
+        await wait_for(lambda: "crashing now" in error())  # the server's last words, once its stderr is drained
         # calls now fail fast with the reason, and the healthy server is unaffected
         with pytest.raises(ToolError, match="not connected"):
             await registry.call_tool("crashy__ok", {})
@@ -189,3 +192,11 @@ async def test_name_collisions_get_distinct_stable_names() -> None:
     assert registry.conflicts["fs"] and "get_file" in registry.conflicts["fs"][0].describe()
     registry.load_tools("fs", [ToolDefinition(name=n, server="fs") for n in ("getFile", "get-file", "get_file")])
     assert {tool.name: tool.python_name for tool in registry.list_tools("fs")} == names
+
+
+async def test_stdio_servers_share_the_home_folder(isolated_home) -> None:
+    async with ToolRegistry([demo_stdio_config()]) as registry:
+        await registry.discover_all()
+        await registry.call_tool("demo__add_note", {"title": "kept in the test home"})
+    notes = isolated_home / "data" / "demo" / "notes.json"
+    assert "kept in the test home" in notes.read_text()
