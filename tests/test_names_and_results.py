@@ -72,7 +72,12 @@ def test_unwrap_rules() -> None:
 
 
 def test_sdk_result_wrapper_is_removed_only_for_its_own_schema() -> None:
-    wrapped = {"type": "object", "title": "addOutput", "properties": {"result": {"type": "number"}}, "required": ["result"]}
+    wrapped = {
+        "type": "object",
+        "title": "addOutput",
+        "properties": {"result": {"type": "number"}},
+        "required": ["result"],
+    }
     assert unwrap_result(_result(structured={"result": 3}), tool="add", output_schema=wrapped) == 3
     assert unwrap_result(_result(structured={"result": 3}), tool="other", output_schema=wrapped) == {"result": 3}
     assert unwrap_result(_result(structured={"result": 3})) == {"result": 3}

@@ -53,7 +53,9 @@ async def test_demo_over_streamable_http(demo_http_url: str) -> None:
 
 
 async def test_third_party_server_from_pypi() -> None:
-    config = MCPServerConfig(name="time", command=sys.executable, args=["-m", "mcp_server_time", "--local-timezone", "UTC"])
+    config = MCPServerConfig(
+        name="time", command=sys.executable, args=["-m", "mcp_server_time", "--local-timezone", "UTC"]
+    )
     async with ToolRegistry([config]) as registry:
         outcomes = await registry.discover_all()
         assert outcomes["time"].ok, outcomes["time"].error
