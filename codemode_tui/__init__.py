@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from .codegen import PythonCodeGenerator
 from .config import ConfigError, MCPServerConfig
+from .executor import CodeModeConfig, CodeModeExecutor, RunResult
 from .meta_tools import MetaTools
 from .registry import DiscoveryOutcome, ServerInfo, ToolDefinition, ToolRegistry
 from .results import AudioResult, ImageResult, ResourceResult, ToolError, UnknownToolError
@@ -23,6 +24,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AudioResult",
+    "CodeModeConfig",
+    "CodeModeExecutor",
     "ConfigError",
     "DiscoveryOutcome",
     "ImageResult",
@@ -30,6 +33,7 @@ __all__ = [
     "MetaTools",
     "PythonCodeGenerator",
     "ResourceResult",
+    "RunResult",
     "SearchHit",
     "SearchIndex",
     "SearchResult",

@@ -8,6 +8,7 @@ saved servers (creating a first configuration with the demo server), owns the
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -22,6 +23,7 @@ from .config import (
     merge_servers,
     save_servers,
 )
+from .executor import CodeModeConfig, CodeModeExecutor
 from .meta_tools import MetaTools
 from .registry import DiscoveryOutcome, ToolRegistry
 from .search import SearchIndex
@@ -56,6 +58,9 @@ class Workspace:
         # that must never block (the playground) sets a function that writes the
         # text atomically on a worker thread.
         self.write_text: Callable[[Path, str], None] | None = None
+        # How code runs (sandbox, limits); read when the executor is first created.
+        self.executor_config = CodeModeConfig()
+        self._executor: CodeModeExecutor | None = None
         self._load()
 
     # -- configuration ----------------------------------------------------------
@@ -134,8 +139,22 @@ class Workspace:
         """Connect to every enabled server and discover its tools (concurrently)."""
         return await self.registry.discover_all()
 
+    @property
+    def executor(self) -> CodeModeExecutor:
+        """The sandboxed executor, created on first use (its sandbox starts on first run or warm-up)."""
+        if self._executor is None:
+            self._executor = CodeModeExecutor(self.registry, config=self.executor_config)
+        return self._executor
+
+    def warm_executor(self) -> asyncio.Task[None]:
+        """Start the sandbox in the background (about 2 s for a local kernel), e.g. while the UI opens."""
+        return self.executor.warm()
+
     async def close(self) -> None:
         """Close every session and engine part; safe to call twice."""
+        if self._executor is not None:
+            executor, self._executor = self._executor, None
+            await executor.cleanup()
         await self.registry.close()
 
     async def __aenter__(self) -> Workspace:

@@ -1,0 +1,411 @@
+"""The tool-call bridge: the one door from sandboxed code to MCP servers.
+
+The host owns a small TCP endpoint (loopback by default).  The sandbox side
+(``generated/client.py``, see :mod:`.client_runtime` for the wire format)
+connects once, proves it knows this executor's random token, and then sends
+calls tagged with ids, many at a time; each is served by its own task, so
+``asyncio.gather`` over ten tool calls really runs ten calls at once.
+
+Because every call passes here, this is the single place for the limits and
+the record: the per-run call cap, the per-call timeout, the trace (streamed
+through ``on_tool_call``) and the optional audit log.  The eval sandbox calls
+:meth:`ToolBridge.call` in-process and gets exactly the same treatment.
+
+Speed matters (a script may make hundreds of calls), so the host side is an
+``asyncio.Protocol`` that parses frames straight from ``data_received``
+without a reader task, sends each answer with a single write, and encodes a
+result exactly once: that encoding is both the answer and the trace's size
+and preview.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import hmac
+import json
+import logging
+import secrets
+import socket
+import struct
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from ..registry import ToolRegistry
+from ..results import AudioResult, ImageResult, ResourceResult, ToolError, UnknownToolError, unwrap_result
+from .client_runtime import MAX_FRAME, PROTOCOL_VERSION, TYPE_KEY
+from .run_result import ToolCallRecord
+
+log = logging.getLogger(__name__)
+
+_HEADER = struct.Struct("!I")
+PREVIEW_CHARS = 200
+
+ToolCallCallback = Callable[[ToolCallRecord], Any]
+
+
+class CallRejected(ToolError):
+    """The bridge refused a call (cap reached, no run in progress, unknown tool)."""
+
+    def __init__(self, message: str, *, kind: str, tool: str | None = None, server: str | None = None) -> None:
+        self.kind = kind
+        super().__init__(message, server=server, tool=tool)
+
+
+def _encode_special(value: Any) -> Any:
+    for kind, cls in (("image", ImageResult), ("audio", AudioResult), ("resource", ResourceResult)):
+        if isinstance(value, cls):
+            return {TYPE_KEY: kind, **dataclasses.asdict(value)}
+    raise TypeError(f"{type(value).__name__} is not JSON data")
+
+
+def encode_value(value: Any) -> tuple[str, bool]:
+    """``(json, tagged)``: a result as JSON text; ``tagged`` when it holds result objects."""
+    try:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False), False
+    except TypeError:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=_encode_special), True
+
+
+class RunScope:
+    """The bridge's view of one run: its calls, its cap, its trace."""
+
+    def __init__(self, run_id: str, *, max_calls: int, on_tool_call: ToolCallCallback | None) -> None:
+        self.run_id = run_id
+        self.max_calls = max_calls
+        self.on_tool_call = on_tool_call
+        self.calls = 0
+        self.cap_reached = False
+        self.closed = False
+        self.trace: list[ToolCallRecord] = []
+        self.tasks: set[asyncio.Task[Any]] = set()
+
+    def notify(self, record: ToolCallRecord) -> None:
+        if self.on_tool_call is None:
+            return
+        try:
+            outcome = self.on_tool_call(record)
+            if isinstance(outcome, Awaitable):
+                task = asyncio.ensure_future(outcome)
+                task.add_done_callback(_log_callback_failure)
+        except Exception:
+            log.exception("on_tool_call callback failed")
+
+
+def _log_callback_failure(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("on_tool_call callback failed", exc_info=task.exception())
+
+
+class ToolBridge:
+    """Host side of tool calls from sandboxed code (see the module docstring)."""
+
+    def __init__(
+        self,
+        registry: ToolRegistry,
+        *,
+        tool_timeout: float = 60.0,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        advertise_host: str | None = None,
+        audit_path: Path | None = None,
+    ) -> None:
+        self.registry = registry
+        self.tool_timeout = tool_timeout
+        self.host = host
+        self.port = port
+        self.advertise_host = advertise_host
+        self.audit_path = audit_path
+        self.token = secrets.token_urlsafe(32)
+        self._server: asyncio.AbstractServer | None = None
+        self._protocols: set[_BridgeServerProtocol] = set()
+        self._scope: RunScope | None = None
+        self._next_call = 0
+        self._audit_file: Any = None
+
+    # -- endpoint ----------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Listen for sandbox connections (idempotent)."""
+        if self._server is not None:
+            return
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(lambda: _BridgeServerProtocol(self), self.host, self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    @property
+    def listening(self) -> bool:
+        return self._server is not None
+
+    def client_settings(self) -> dict[str, Any]:
+        """What the sandbox needs to connect: address and token."""
+        host = self.advertise_host or self.host
+        if host in ("0.0.0.0", "::", ""):
+            host = socket.gethostname()
+        return {"host": host, "port": self.port, "token": self.token}
+
+    async def close(self) -> None:
+        """Stop listening, drop every connection and cancel calls in flight."""
+        if self._scope is not None:
+            self.end_run(self._scope)
+        for protocol in list(self._protocols):
+            protocol.abort()
+        if self._server is not None:
+            self._server.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), 1.0)
+            self._server = None
+        if self._audit_file is not None:
+            self._audit_file.close()
+            self._audit_file = None
+
+    # -- runs --------------------------------------------------------------------
+
+    def begin_run(
+        self, run_id: str, *, max_calls: int = 1000, on_tool_call: ToolCallCallback | None = None
+    ) -> RunScope:
+        """Accept calls for ``run_id`` until :meth:`end_run`."""
+        if self._scope is not None:
+            self.end_run(self._scope)
+        scope = RunScope(run_id, max_calls=max_calls, on_tool_call=on_tool_call)
+        self._scope = scope
+        return scope
+
+    def end_run(self, scope: RunScope) -> None:
+        """Refuse further calls of the run and cancel those still in flight."""
+        scope.closed = True
+        if self._scope is scope:
+            self._scope = None
+        for task in list(scope.tasks):
+            task.cancel()
+
+    def _resolve(self, run_id: str | None, name: str) -> RunScope:
+        scope = self._scope
+        if scope is None or scope.closed:
+            raise CallRejected(
+                "no run is in progress: tools can only be called while execute() runs "
+                "(a task left running by an earlier run cannot call tools)",
+                kind="no_run",
+                tool=name,
+            )
+        if run_id is not None and run_id != scope.run_id:
+            raise CallRejected(
+                "the run that made this call has ended; a task it left running cannot call tools",
+                kind="stale_run",
+                tool=name,
+            )
+        return scope
+
+    # -- calls -------------------------------------------------------------------
+
+    async def call(self, name: str, arguments: dict[str, Any], run_id: str | None = None) -> Any:
+        """Make a call for in-process code (eval): same cap, timeout, trace and audit."""
+        scope = self._resolve(run_id, name)
+        task = asyncio.current_task()
+        if task is not None:
+            scope.tasks.add(task)
+        try:
+            value, _, _ = await self._invoke(scope, name, arguments)
+        finally:
+            if task is not None:
+                scope.tasks.discard(task)
+        return value
+
+    async def _invoke(self, scope: RunScope, name: str, arguments: Any) -> tuple[Any, str, bool]:
+        """Run one call: ``(value, json of the value, tagged)``; raises ``ToolError``."""
+        if scope.calls >= scope.max_calls:
+            scope.cap_reached = True
+            raise CallRejected(
+                f"this run reached its cap of {scope.max_calls} tool calls; make fewer calls "
+                "(batch the work) or raise max_tool_calls",
+                kind="cap",
+                tool=name,
+            )
+        scope.calls += 1
+        self._next_call += 1
+        tool = self.registry.get_tool(name) if isinstance(name, str) else None
+        record = ToolCallRecord(
+            call_id=self._next_call,
+            run_id=scope.run_id,
+            name=tool.qualified_name if tool else str(name),
+            server=tool.server if tool else None,
+            tool=tool.name if tool else None,
+            arguments=arguments if isinstance(arguments, dict) else {},
+            started=time.time(),
+        )
+        started = time.perf_counter()
+        scope.trace.append(record)
+        try:
+            if tool is None:
+                raise UnknownToolError(str(name), self.registry.suggest(str(name)))
+            if not isinstance(arguments, dict):
+                raise ToolError("arguments must be a JSON object", server=tool.server, tool=tool.name)
+            raw = await self.registry.call_tool_raw(tool, arguments, timeout=self.tool_timeout)
+            value = unwrap_result(raw, server=tool.server, tool=tool.name, output_schema=tool.output_schema)
+            text, tagged = encode_value(value)
+        except asyncio.CancelledError:
+            self._finish(scope, record, started, error="cancelled: the run ended before the call finished")
+            raise
+        except ToolError as exc:
+            self._finish(scope, record, started, error=exc.message)
+            raise
+        except Exception as exc:  # a transport or encoding failure: still the caller's data
+            self._finish(scope, record, started, error=f"{type(exc).__name__}: {exc}")
+            raise ToolError(str(exc) or type(exc).__name__, server=record.server, tool=record.tool) from exc
+        self._finish(scope, record, started, text=text)
+        return value, text, tagged
+
+    def _finish(
+        self, scope: RunScope, record: ToolCallRecord, started: float, *, text: str = "", error: str | None = None
+    ) -> None:
+        record.duration = time.perf_counter() - started
+        record.ok = error is None
+        record.error = error
+        record.result_size = len(text) if text.isascii() else len(text.encode("utf-8"))
+        record.preview = (error if error is not None else text)[:PREVIEW_CHARS]
+        scope.notify(record)
+        if self.audit_path is not None:
+            self._audit(record)
+
+    def _audit(self, record: ToolCallRecord) -> None:
+        try:
+            if self._audit_file is None:
+                self.audit_path.parent.mkdir(parents=True, exist_ok=True)  # type: ignore[union-attr]
+                self._audit_file = open(self.audit_path, "a", encoding="utf-8")  # type: ignore[arg-type]
+            entry = record.to_dict()
+            entry.pop("preview", None)
+            self._audit_file.write(json.dumps(entry, default=repr, ensure_ascii=False) + "\n")
+            self._audit_file.flush()
+        except OSError:
+            log.exception("cannot write the tool-call audit log %s", self.audit_path)
+
+    # -- wire --------------------------------------------------------------------
+
+    async def _serve(self, protocol: _BridgeServerProtocol, call_id: Any, message: dict[str, Any]) -> None:
+        name = message.get("t")
+        try:
+            scope = self._resolve(message.get("r"), str(name))
+        except CallRejected as exc:
+            protocol.send_error(call_id, exc, exc.kind)
+            return
+        task = asyncio.current_task()
+        assert task is not None
+        scope.tasks.add(task)
+        try:
+            _, text, tagged = await self._invoke(scope, name, message.get("a"))  # type: ignore[arg-type]
+        except CallRejected as exc:
+            protocol.send_error(call_id, exc, exc.kind)
+        except UnknownToolError as exc:
+            protocol.send_error(call_id, exc, "unknown")
+        except ToolError as exc:
+            protocol.send_error(call_id, exc, "tool")
+        except asyncio.CancelledError:
+            protocol.send_error(
+                call_id, ToolError("cancelled: the run ended before the call finished", tool=str(name)), "cancelled"
+            )
+        else:
+            protocol.send_value(call_id, text, tagged)
+        finally:
+            scope.tasks.discard(task)
+            protocol.tasks.pop(call_id, None)
+
+
+class _BridgeServerProtocol(asyncio.Protocol):
+    """One sandbox connection: authenticate, then serve framed calls concurrently."""
+
+    def __init__(self, bridge: ToolBridge) -> None:
+        self.bridge = bridge
+        self.transport: asyncio.Transport | None = None
+        self.authenticated = False
+        self.tasks: dict[Any, asyncio.Task[None]] = {}
+        self._buffer = bytearray()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.bridge._protocols.add(self)
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.bridge._protocols.discard(self)
+        for task in list(self.tasks.values()):
+            task.cancel()
+        self.tasks.clear()
+
+    def abort(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self._buffer
+        buffer += data
+        while len(buffer) >= 4:
+            (size,) = _HEADER.unpack_from(buffer)
+            if size > MAX_FRAME:
+                self._refuse(f"frame of {size} bytes exceeds the limit of {MAX_FRAME}")
+                return
+            end = 4 + size
+            if len(buffer) < end:
+                return
+            try:
+                message = json.loads(buffer[4:end])
+            except ValueError:
+                self._refuse("a frame is not valid JSON")
+                return
+            del buffer[:end]
+            if not isinstance(message, dict):
+                self._refuse("a frame is not a JSON object")
+                return
+            self._handle(message)
+            if self.transport is None or self.transport.is_closing():
+                return
+
+    def _handle(self, message: dict[str, Any]) -> None:
+        if not self.authenticated:
+            token = message.get("hello")
+            if not isinstance(token, str) or not hmac.compare_digest(token.encode(), self.bridge.token.encode()):
+                self._refuse("wrong or missing token")
+                return
+            if message.get("v") != PROTOCOL_VERSION:
+                self._refuse(f"protocol version {message.get('v')!r} is not {PROTOCOL_VERSION}")
+                return
+            self.authenticated = True
+            self._write({"ok": True})
+            return
+        if "c" in message:
+            task = self.tasks.get(message["c"])
+            if task is not None:
+                task.cancel()
+            return
+        call_id = message.get("i")
+        if call_id is None or "t" not in message:
+            self._refuse("a call needs an id ('i') and a tool name ('t')")
+            return
+        self.tasks[call_id] = asyncio.get_running_loop().create_task(self.bridge._serve(self, call_id, message))
+
+    def _refuse(self, reason: str) -> None:
+        log.warning("tool-call bridge refused a connection: %s", reason)
+        self._write({"error": f"refused: {reason}"})
+        if self.transport is not None:
+            self.transport.close()
+
+    def _write(self, message: dict[str, Any]) -> None:
+        if self.transport is None or self.transport.is_closing():
+            return
+        body = json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        self.transport.write(_HEADER.pack(len(body)) + body)
+
+    def send_value(self, call_id: Any, text: str, tagged: bool) -> None:
+        if self.transport is None or self.transport.is_closing():
+            return
+        head = json.dumps(call_id)
+        body = (f'{{"i":{head},"x":1,"v":' if tagged else f'{{"i":{head},"v":').encode() + text.encode("utf-8") + b"}"
+        self.transport.write(_HEADER.pack(len(body)) + body)
+
+    def send_error(self, call_id: Any, error: ToolError, kind: str) -> None:
+        self._write({"i": call_id, "e": {"m": error.message, "s": error.server, "n": error.tool, "k": kind}})

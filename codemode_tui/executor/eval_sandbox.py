@@ -1,0 +1,371 @@
+"""The ``eval`` sandbox: code runs inside the host process.  Fast, and NOT isolated.
+
+Use it for trusted code when start-up time or per-run latency matters more
+than protection: the code can read the host's memory, environment and files,
+and a crash (or ``os._exit``) takes the host down with it.
+
+code-sandboxes has an ``eval`` variant, but it cannot serve here: it ignores
+timeouts, redirects ``sys.stdout`` for the whole process while code runs, and
+chooses between its sync and async paths by searching the code for the text
+``"await "`` (so ``x = "await "`` breaks and ``await(...)`` is missed).  This
+module instead:
+
+* compiles with ``PyCF_ALLOW_TOP_LEVEL_AWAIT`` (the compiler decides what is
+  async) and turns a trailing expression into the run's value;
+* runs the code on a dedicated thread with its own event loop, so a busy loop
+  in user code never blocks the host's loop and a timeout can return;
+* routes ``print`` per run through a context variable instead of swapping
+  ``sys.stdout`` for everyone: other threads' output is left alone;
+* sends tool calls through the same bridge object as kernels (cap, timeout,
+  trace, audit), hopping to the host's loop where the MCP sessions live;
+* stops a timed-out run by cancelling its task, then by raising
+  ``CancelledError`` in its thread; code stuck in C (``time.sleep(600)``)
+  cannot be stopped in-process: its thread is abandoned and a fresh one
+  (with fresh state) takes over.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import builtins
+import contextlib
+import contextvars
+import ctypes
+import importlib
+import inspect
+import io
+import itertools
+import json
+import linecache
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from .bridge import ToolBridge
+from .config import CodeModeConfig
+from .output import OutputCollector, byte_length, truncation_marker
+from .run_result import RunError
+from .sandbox import BindingsPayload, CellOutcome, Sandbox
+
+VALUE_NAME = "__codemode_value__"
+VALUE_LIMIT = 1_000_000
+_cells = itertools.count(1)
+
+
+# -- output routing ----------------------------------------------------------------
+
+
+class _RunSink:
+    """One run's output: capped in the writing thread, delivered on the host's loop."""
+
+    def __init__(self, limit: int, loop: asyncio.AbstractEventLoop, collector: OutputCollector) -> None:
+        self.limit = limit
+        self.loop = loop
+        self.collector = collector
+        self.used = 0
+        self.dropped = False
+        self.lock = threading.Lock()
+
+    def write(self, stream: str, text: str) -> None:
+        with self.lock:
+            if self.dropped or not text:
+                return
+            size = byte_length(text)
+            if self.used + size > self.limit:
+                room = self.limit - self.used
+                text = text[:room]
+                if byte_length(text) > room:
+                    text = text.encode("utf-8", "replace")[:room].decode("utf-8", "ignore")
+                text += truncation_marker(self.limit)
+                self.dropped = True
+            else:
+                self.used += size
+        try:
+            self.loop.call_soon_threadsafe(self.collector.write, stream, text)
+        except RuntimeError:  # the host loop is gone: nobody is listening
+            pass
+
+
+_sink: contextvars.ContextVar[_RunSink | None] = contextvars.ContextVar("codemode_eval_sink", default=None)
+
+
+class _StreamRouter(io.TextIOBase):
+    """Stands in for ``sys.stdout``/``sys.stderr``: eval runs' writes go to their run, others pass through."""
+
+    def __init__(self, original: Any, name: str) -> None:
+        self._original = original
+        self._name = name
+
+    def write(self, text: str) -> int:
+        sink = _sink.get()
+        if sink is None:
+            return self._original.write(text)
+        sink.write(self._name, str(text))
+        return len(text)
+
+    def flush(self) -> None:
+        if _sink.get() is None:
+            self._original.flush()
+
+    def isatty(self) -> bool:
+        return False if _sink.get() is not None else bool(self._original.isatty())
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._original, name)
+
+
+_routers_lock = threading.Lock()
+_router_users = 0
+
+
+def _install_routers(*, user: bool = True) -> None:
+    """Route ``sys.stdout``/``sys.stderr``; again before each run, in case someone swapped them since."""
+    global _router_users
+    with _routers_lock:
+        if user:
+            _router_users += 1
+        if not isinstance(sys.stdout, _StreamRouter):
+            sys.stdout = _StreamRouter(sys.stdout, "stdout")
+        if not isinstance(sys.stderr, _StreamRouter):
+            sys.stderr = _StreamRouter(sys.stderr, "stderr")
+
+
+def _remove_routers() -> None:
+    global _router_users
+    with _routers_lock:
+        _router_users = max(0, _router_users - 1)
+        if _router_users:
+            return
+        if isinstance(sys.stdout, _StreamRouter):
+            sys.stdout = sys.stdout._original
+        if isinstance(sys.stderr, _StreamRouter):
+            sys.stderr = sys.stderr._original
+
+
+# -- the thread code runs on ---------------------------------------------------------
+
+
+class _LoopThread:
+    """A daemon thread running its own event loop, serving runs until stopped."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._stopping = False
+        self.thread = threading.Thread(target=self._main, name="codemode-eval", daemon=True)
+        self.thread.start()
+
+    def _main(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        while not self._stopping:
+            try:
+                self.loop.run_forever()
+            except BaseException:  # an interrupt landed in the loop itself: keep serving
+                continue
+        with contextlib.suppress(Exception):
+            self.loop.close()
+
+    def raise_in_thread(self, exc_type: type[BaseException]) -> None:
+        ident = self.thread.ident
+        if ident is not None:
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), ctypes.py_object(exc_type))
+
+    def stop(self) -> None:
+        self._stopping = True
+        with contextlib.suppress(Exception):
+            self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+# -- compiling a cell ------------------------------------------------------------------
+
+
+def compile_cell(code: str, filename: str) -> tuple[Any, bool]:
+    """Code object for ``code`` (top-level ``await`` allowed); a trailing expression is kept as the value."""
+    tree = ast.parse(code, filename, "exec")
+    has_value = False
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        last = tree.body[-1]
+        assign = ast.Assign(targets=[ast.Name(id=VALUE_NAME, ctx=ast.Store())], value=last.value)
+        tree.body[-1] = ast.copy_location(assign, last)
+        ast.fix_missing_locations(tree)
+        has_value = True
+    flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+    return compile(tree, filename, "exec", flags=flags, dont_inherit=True), has_value
+
+
+def _user_traceback(exc: BaseException, filename: str) -> str:
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename != filename:
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(exc), exc, tb))
+
+
+def _as_value(value: Any) -> tuple[Any, str]:
+    try:
+        shown = repr(value)
+    except Exception as exc:
+        shown = f"<repr failed: {exc}>"
+    if len(shown) > VALUE_LIMIT:
+        shown = shown[:VALUE_LIMIT] + "…"
+    try:
+        text = json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError, RecursionError):
+        return shown, shown
+    return (json.loads(text) if len(text) <= VALUE_LIMIT else shown), shown
+
+
+class EvalSandbox(Sandbox):
+    """In-process runs (see the module docstring)."""
+
+    kind = "eval"
+    isolated = False
+
+    def __init__(self, config: CodeModeConfig, bridge: ToolBridge) -> None:
+        self.config = config
+        self.bridge = bridge
+        self.namespace: dict[str, Any] = {}
+        self._runner: _LoopThread | None = None
+        self._host_loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[Any] | None = None
+        self._bindings: BindingsPayload | None = None
+        self._client: Any = None
+        self._routed = False
+
+    def _fresh_namespace(self) -> None:
+        self.namespace = {"__name__": "__main__", "__builtins__": builtins}
+
+    async def start(self, bindings: BindingsPayload, bridge: dict[str, Any] | None) -> None:
+        self._host_loop = asyncio.get_running_loop()
+        self._fresh_namespace()
+        self._bindings = bindings
+        self._activate_bindings(force=True)
+        self._runner = _LoopThread()
+        _install_routers()
+        self._routed = True
+
+    async def update_bindings(self, bindings: BindingsPayload) -> None:
+        self._bindings = bindings
+        self._activate_bindings(force=True)
+
+    def _activate_bindings(self, *, force: bool = False) -> None:
+        """Make our ``generated`` package the importable one (another eval executor may have swapped it)."""
+        assert self._bindings is not None
+        folder = str(self._bindings.path)
+        current = sys.modules.get("generated")
+        ours = current is not None and any(
+            str(entry).startswith(folder) for entry in getattr(current, "__path__", [])
+        )
+        if force or not ours:
+            for name in [n for n in sys.modules if n == "generated" or n.startswith("generated.")]:
+                del sys.modules[name]
+            if folder in sys.path:
+                sys.path.remove(folder)
+            sys.path.insert(0, folder)
+            importlib.invalidate_caches()
+            self._client = importlib.import_module("generated.client")
+
+    def _caller(self, run_id: str) -> Callable[[str, dict[str, Any]], Any]:
+        host_loop = self._host_loop
+        bridge = self.bridge
+        assert host_loop is not None
+
+        async def call(name: str, arguments: dict[str, Any]) -> Any:
+            future = asyncio.run_coroutine_threadsafe(bridge.call(name, arguments, run_id), host_loop)
+            return await asyncio.wrap_future(future)
+
+        return call
+
+    async def run(self, code: str, run_id: str, output: OutputCollector) -> CellOutcome:
+        if self._runner is None or self._host_loop is None:
+            raise RuntimeError("the eval sandbox is not running")
+        self._activate_bindings()
+        _install_routers(user=False)
+        filename = f"<cell-{next(_cells)}>"
+        outcome = CellOutcome()
+        try:
+            code_object, has_value = compile_cell(code, filename)
+        except SyntaxError as exc:
+            outcome.error = RunError(
+                "SyntaxError", str(exc.msg), "".join(traceback.format_exception_only(type(exc), exc))
+            )
+            return outcome
+        linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+        sink = _RunSink(self.config.max_output_bytes, self._host_loop, output)
+        namespace = self.namespace
+        client = self._client
+        caller = self._caller(run_id)
+
+        async def execute() -> CellOutcome:
+            self._task = asyncio.current_task()
+            _sink.set(sink)
+            client.set_context_caller(caller)
+            client.run_id_var.set(run_id)
+            result = CellOutcome()
+            try:
+                running = eval(code_object, namespace)
+                if inspect.iscoroutine(running):
+                    await running
+                if has_value:
+                    value = namespace.pop(VALUE_NAME, None)
+                    result.value, result.value_repr = _as_value(value)
+                    result.has_value = value is not None
+                    if value is None:
+                        result.value_repr = None
+            except (Exception, asyncio.CancelledError, KeyboardInterrupt, SystemExit) as exc:
+                result.error = RunError(type(exc).__name__, str(exc), _user_traceback(exc, filename))
+            finally:
+                if self._task is asyncio.current_task():
+                    self._task = None
+                namespace.pop(VALUE_NAME, None)
+                for stream in (sys.stdout, sys.stderr):
+                    with contextlib.suppress(Exception):
+                        stream.flush()
+            return result
+
+        future = asyncio.run_coroutine_threadsafe(execute(), self._runner.loop)
+        try:
+            return await asyncio.wrap_future(future)
+        except asyncio.CancelledError:
+            if asyncio.current_task() is not None and asyncio.current_task().cancelling():  # type: ignore[union-attr]
+                raise  # our caller gave up on the run
+            outcome.error = RunError("CancelledError", "the run was cancelled before it started")
+            return outcome
+
+    async def interrupt(self) -> None:
+        task, runner = self._task, self._runner
+        if task is None or runner is None or task.done():
+            return
+        runner.loop.call_soon_threadsafe(task.cancel)
+        await asyncio.sleep(0.1)
+        if not task.done():  # busy computing: raise in its thread
+            runner.raise_in_thread(asyncio.CancelledError)
+
+    async def restart(self) -> None:
+        task, runner = self._task, self._runner
+        if runner is not None and task is not None and not task.done():
+            runner.stop()  # cannot be stopped: abandon the thread (it is a daemon) and start afresh
+            self._runner = _LoopThread()
+        self._task = None
+        self._fresh_namespace()
+
+    async def reset(self) -> None:
+        self._fresh_namespace()
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            self._runner.stop()
+            self._runner = None
+        if self._routed:
+            _remove_routers()
+            self._routed = False
+        if self._bindings is not None:
+            folder = str(self._bindings.path)
+            current = sys.modules.get("generated")
+            if current is not None and any(str(p).startswith(folder) for p in getattr(current, "__path__", [])):
+                for name in [n for n in sys.modules if n == "generated" or n.startswith("generated.")]:
+                    del sys.modules[name]
+            if folder in sys.path:
+                sys.path.remove(folder)
+        self.namespace = {}

@@ -1,0 +1,395 @@
+"""``CodeModeExecutor``: run Python that composes MCP tools, in a sandbox, under limits that hold.
+
+One executor owns one sandbox (a kernel process by default), one tool-call
+bridge and one folder of generated bindings.  ``execute()`` never raises for
+anything the code does: errors, timeouts, a dead kernel and refused calls are
+all reported in the :class:`~.run_result.RunResult`.
+
+How a timeout is enforced: at the deadline the sandbox is interrupted (SIGINT
+for a kernel; for an awaiting cell, its task is cancelled).  If the code has
+not stopped after ``interrupt_grace`` seconds, the kernel is restarted in the
+background and the result says "kernel restarted, state lost"; the caller has
+control back within the timeout plus two seconds, and the next run waits for
+the fresh kernel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from ..registry import ToolRegistry
+from .bindings import Bindings
+from .bridge import ToolBridge, ToolCallCallback
+from .config import CodeModeConfig
+from .errors import ExecutorClosed, KernelChannelError, KernelDied, SandboxStartError
+from .output import MARKER_ALLOWANCE, OutputCallback, OutputCollector
+from .run_result import (
+    NOTE_CALL_CAP,
+    NOTE_INTERRUPTED,
+    NOTE_NOT_ISOLATED,
+    NOTE_RESTARTED,
+    NOTE_TIMED_OUT,
+    NOTE_TRUNCATED,
+    RunError,
+    RunResult,
+)
+from .sandbox import CellOutcome, Sandbox
+
+log = logging.getLogger(__name__)
+
+#: Longest wait for a restart before handing control back to the caller.
+RESTART_WAIT = 0.7
+#: Longest wait for the interrupt request itself.
+INTERRUPT_WAIT = 0.3
+
+
+class CodeModeExecutor:
+    """Runs code in a sandbox with typed tool bindings (see the module docstring).
+
+    ::
+
+        async with CodeModeExecutor(registry) as executor:
+            result = await executor.execute("from generated.servers.demo import calculate\\n"
+                                            "await calculate(a=2, b=3)")
+            print(result.value)   # 5.0
+    """
+
+    def __init__(self, registry: ToolRegistry, config: CodeModeConfig | None = None) -> None:
+        self.registry = registry
+        self.config = config or CodeModeConfig()
+        self.bridge = ToolBridge(
+            registry,
+            tool_timeout=self.config.tool_timeout,
+            host=self.config.bridge_host,
+            port=self.config.bridge_port,
+            advertise_host=self.config.bridge_advertise_host,
+            audit_path=self.config.audit_path,
+        )
+        self._sandbox: Sandbox | None = None
+        self._bindings: Bindings | None = None
+        self._session_dir: Path | None = None
+        self._setup_task: asyncio.Task[None] | None = None
+        self._restart_task: asyncio.Task[None] | None = None
+        self._lock: asyncio.Lock | None = None
+        self._bindings_dirty = True
+        self._active: tuple[asyncio.Task[CellOutcome], asyncio.Event] | None = None
+        self._closed = False
+        self.startup_seconds: float | None = None
+        registry.add_listener(self._on_registry_change)
+
+    # -- state ---------------------------------------------------------------------
+
+    @property
+    def sandbox_kind(self) -> str:
+        """``local``, ``jupyter`` or ``eval``."""
+        return self.config.sandbox
+
+    @property
+    def isolated(self) -> bool:
+        """Whether user code runs in a separate process."""
+        return self.config.isolated
+
+    @property
+    def ready(self) -> bool:
+        """Whether the sandbox is started (a run will not wait for it)."""
+        return self._sandbox is not None and self._restart_task is None
+
+    @property
+    def running(self) -> bool:
+        """Whether a run is in progress."""
+        return self._active is not None
+
+    @property
+    def session_dir(self) -> Path | None:
+        """The private folder of this executor's sandbox (bindings, server files); removed by cleanup."""
+        return self._session_dir
+
+    @property
+    def bindings_path(self) -> Path | None:
+        """The folder holding the ``generated`` package (after setup)."""
+        return self._bindings.output_path if self._bindings else None
+
+    def _on_registry_change(self, server: str) -> None:
+        self._bindings_dirty = True
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def warm(self) -> asyncio.Task[None]:
+        """Start the sandbox in the background (e.g. while the playground opens).
+
+        A failure is not raised here; the next :meth:`setup` or ``execute()``
+        reports it (and tries again).
+        """
+        if self._closed:
+            raise ExecutorClosed("this executor was cleaned up; create a new one")
+        if self._setup_task is None or (self._setup_task.done() and self._failed(self._setup_task)):
+            self._setup_task = asyncio.get_running_loop().create_task(self._setup(), name="codemode-executor-setup")
+        return self._setup_task
+
+    @staticmethod
+    def _failed(task: asyncio.Task[Any]) -> bool:
+        return task.cancelled() or task.exception() is not None
+
+    async def setup(self) -> None:
+        """Start the bridge, generate the bindings and start the sandbox (idempotent)."""
+        task = self.warm()
+        await asyncio.shield(task)
+
+    async def _setup(self) -> None:
+        started = time.perf_counter()
+        session = Path(tempfile.mkdtemp(prefix="codemode-session-"))
+        self._session_dir = session
+        sandbox: Sandbox | None = None
+        try:
+            bindings = Bindings(session / "bindings")
+            tools = self.registry.list_tools()
+            self._bindings_dirty = False
+            await asyncio.to_thread(bindings.refresh, tools)
+            payload = await asyncio.to_thread(bindings.payload)
+            bridge_settings: dict[str, Any] | None = None
+            if self.config.sandbox == "eval":
+                from .eval_sandbox import EvalSandbox
+
+                sandbox = EvalSandbox(self.config, self.bridge)
+            else:
+                from .kernel_sandbox import KernelSandbox
+
+                await self.bridge.start()
+                bridge_settings = self.bridge.client_settings()
+                sandbox = KernelSandbox(self.config, session)
+            await sandbox.start(payload, bridge_settings)
+        except BaseException:
+            if sandbox is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(sandbox.stop(), 1.5)
+            await self.bridge.close()
+            shutil.rmtree(session, ignore_errors=True)
+            if self._session_dir == session:
+                self._session_dir = None
+            raise
+        self._bindings, self._sandbox = bindings, sandbox
+        self.startup_seconds = time.perf_counter() - started
+
+    async def _prepare(self) -> Sandbox:
+        if self._closed:
+            raise ExecutorClosed("this executor was cleaned up; create a new one")
+        await self.setup()
+        if self._restart_task is not None:
+            restart, self._restart_task = self._restart_task, None
+            try:
+                await restart
+            except Exception as exc:
+                log.warning("restarting the sandbox failed (%s); starting a new one", exc)
+                await self._rebuild()
+        sandbox = self._sandbox
+        assert sandbox is not None and self._bindings is not None
+        if self._bindings_dirty:
+            self._bindings_dirty = False
+            tools = self.registry.list_tools()
+            if await asyncio.to_thread(self._bindings.refresh, tools):
+                await sandbox.update_bindings(await asyncio.to_thread(self._bindings.payload))
+        return sandbox
+
+    async def _rebuild(self) -> None:
+        """Replace a sandbox that could not be restarted with a new one."""
+        sandbox, self._sandbox = self._sandbox, None
+        session, self._session_dir = self._session_dir, None
+        if sandbox is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(sandbox.stop(), 1.5)
+        if session is not None:
+            shutil.rmtree(session, ignore_errors=True)
+        self._setup_task = None
+        await self.setup()
+
+    async def cleanup(self) -> None:
+        """Stop the sandbox and the bridge, remove every temporary file; returns within 2 s.
+
+        Safe to call twice.  No process the executor started is left running.
+        """
+        self._closed = True
+        self.registry.remove_listener(self._on_registry_change)
+        setup, self._setup_task = self._setup_task, None
+        if setup is not None and not setup.done():
+            setup.cancel()
+            with contextlib.suppress(BaseException):
+                await asyncio.wait_for(setup, 1.5)
+        restart, self._restart_task = self._restart_task, None
+        if restart is not None and not restart.done():
+            restart.cancel()
+        if self._active is not None:
+            self._active[0].cancel()
+        await self.bridge.close()
+        sandbox, self._sandbox = self._sandbox, None
+        if sandbox is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(sandbox.stop(), 1.5)
+        session, self._session_dir = self._session_dir, None
+        if session is not None:
+            shutil.rmtree(session, ignore_errors=True)
+
+    async def __aenter__(self) -> CodeModeExecutor:
+        await self.setup()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.cleanup()
+
+    # -- runs ------------------------------------------------------------------------
+
+    def _run_lock(self) -> asyncio.Lock:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        return self._lock
+
+    async def execute(
+        self,
+        code: str,
+        timeout: float | None = None,
+        on_output: OutputCallback | None = None,
+        on_tool_call: ToolCallCallback | None = None,
+    ) -> RunResult:
+        """Run ``code`` and report what happened; never raises for what the code does.
+
+        ``timeout`` (seconds) overrides the config's run timeout.  ``on_output(stream,
+        text)`` receives stdout/stderr as it is written; ``on_tool_call(record)``
+        receives each finished tool call.  Runs of one executor take turns.
+        """
+        run_id = uuid.uuid4().hex
+        result = RunResult(run_id=run_id, sandbox=self.config.sandbox)
+        started = time.perf_counter()
+        try:
+            async with self._run_lock():
+                try:
+                    sandbox = await self._prepare()
+                except (SandboxStartError, KernelDied, KernelChannelError, ExecutorClosed, OSError) as exc:
+                    result.error = RunError("SandboxError", str(exc))
+                    return result
+                started = time.perf_counter()
+                await self._run(sandbox, code, run_id, result, timeout, on_output, on_tool_call)
+        finally:
+            result.duration = time.perf_counter() - started
+            if not self.config.isolated:
+                result.notes.append(NOTE_NOT_ISOLATED)
+        return result
+
+    async def _run(
+        self,
+        sandbox: Sandbox,
+        code: str,
+        run_id: str,
+        result: RunResult,
+        timeout: float | None,
+        on_output: OutputCallback | None,
+        on_tool_call: ToolCallCallback | None,
+    ) -> None:
+        limit = timeout if timeout is not None else self.config.timeout
+        output = OutputCollector(self.config.max_output_bytes, on_output, allowance=MARKER_ALLOWANCE)
+        scope = self.bridge.begin_run(run_id, max_calls=self.config.max_tool_calls, on_tool_call=on_tool_call)
+        stop_requested = asyncio.Event()
+        task = asyncio.get_running_loop().create_task(sandbox.run(code, run_id, output))
+        self._active = (task, stop_requested)
+        outcome: CellOutcome | None = None
+        try:
+            stopper = asyncio.ensure_future(stop_requested.wait())
+            try:
+                await asyncio.wait({task, stopper}, timeout=limit, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stopper.cancel()
+            if task.done():
+                outcome = self._outcome(task, result)
+            else:
+                outcome = await self._stop_run(sandbox, task, result, limit, user=stop_requested.is_set())
+        finally:
+            self._active = None
+            self.bridge.end_run(scope)
+        if sandbox.restarted_unexpectedly:
+            sandbox.restarted_unexpectedly = False
+            result.kernel_restarted = True
+            if NOTE_RESTARTED not in result.notes:
+                result.notes.append(NOTE_RESTARTED)
+        if outcome is not None:
+            result.value, result.value_repr = outcome.value, outcome.value_repr
+            if result.error is None:
+                result.error = outcome.error
+        result.stdout, result.stderr = output.stdout, output.stderr
+        result.trace = list(scope.trace)
+        if output.truncated:
+            result.truncated = True
+            result.notes.append(NOTE_TRUNCATED)
+        if scope.cap_reached:
+            result.notes.append(NOTE_CALL_CAP)
+
+    @staticmethod
+    def _outcome(task: asyncio.Task[CellOutcome], result: RunResult) -> CellOutcome | None:
+        try:
+            return task.result()
+        except KernelDied as exc:
+            result.error = RunError("KernelDied", f"{exc}; the kernel's state was lost")
+        except asyncio.CancelledError:
+            result.error = RunError("CancelledError", "the run was cancelled")
+        except Exception as exc:
+            result.error = RunError("SandboxError", f"{type(exc).__name__}: {exc}")
+        return None
+
+    async def _stop_run(
+        self, sandbox: Sandbox, task: asyncio.Task[CellOutcome], result: RunResult, limit: float, *, user: bool
+    ) -> CellOutcome | None:
+        """Interrupt a run that is over time (or that the user stopped); restart if it will not stop."""
+        if user:
+            result.notes.append(NOTE_INTERRUPTED)
+            what = RunError("KeyboardInterrupt", "the run was interrupted")
+        else:
+            result.timed_out = True
+            result.notes.append(NOTE_TIMED_OUT)
+            what = RunError("TimeoutError", f"the run did not finish within {limit:g} s and was interrupted")
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(sandbox.interrupt(), INTERRUPT_WAIT)
+        done, _ = await asyncio.wait({task}, timeout=self.config.interrupt_grace)
+        if done:
+            outcome = self._outcome(task, result)
+            traceback = outcome.error.traceback if outcome is not None and outcome.error is not None else ""
+            result.error = RunError(what.type, what.message, traceback)
+            return outcome
+        task.cancel()
+        result.kernel_restarted = True
+        result.notes.append(NOTE_RESTARTED)
+        result.error = RunError(
+            what.type,
+            f"{what.message}; it did not stop, so the sandbox was restarted and its state lost",
+        )
+        self._restart_task = asyncio.get_running_loop().create_task(sandbox.restart(), name="codemode-restart")
+        with contextlib.suppress(BaseException):
+            await asyncio.wait({self._restart_task}, timeout=RESTART_WAIT)
+        with contextlib.suppress(BaseException):
+            await asyncio.wait({task}, timeout=0.05)
+        return None
+
+    def interrupt(self) -> bool:
+        """Stop the run in progress (it reports ``KeyboardInterrupt``); ``False`` when none runs."""
+        if self._active is None:
+            return False
+        self._active[1].set()
+        return True
+
+    cancel = interrupt
+
+    async def reset(self) -> None:
+        """Clear the variables runs left behind (the sandbox keeps running)."""
+        async with self._run_lock():
+            sandbox = await self._prepare()
+            await sandbox.reset()
+
+    async def restart(self) -> None:
+        """Restart the sandbox: a fresh process (for kernels), all state lost."""
+        async with self._run_lock():
+            sandbox = await self._prepare()
+            await sandbox.restart()

@@ -1,0 +1,220 @@
+"""Set-up code the executor runs inside a Jupyter kernel (sent as source text).
+
+It is executed in a private namespace in the kernel, never imported by the
+host, and keeps its state in ``sys.modules["_codemode_kernel"]`` so user code
+and ``reset()`` do not disturb it.  :func:`setup` is idempotent: the executor
+calls it after the kernel starts, after every restart and whenever the
+bindings change.  What it installs, and why:
+
+* the ``generated`` bindings package, written to a private temporary folder
+  put first on ``sys.path`` (stale ``generated.*`` modules are dropped);
+* the bridge settings in ``generated.client`` and a run-id provider that reads
+  the id of the execute request a call was made from (ipykernel keeps that in
+  a context variable, so tasks a run leaves behind keep their run's id and the
+  bridge can refuse them);
+* an output cap on ``sys.stdout``/``sys.stderr`` writes, so a run printing
+  hundreds of megabytes sends at most the cap and a marker to the host;
+* a formatter giving the last expression's value as JSON, when it is JSON data;
+* a SIGINT handler for cells ipykernel runs as tasks: ipykernel 7 turns SIGINT
+  during an awaiting cell into a callback that may never run, so an interrupt
+  would leave ``await asyncio.sleep(100)`` (or a slow tool call) running.  The
+  handler cancels the cell's task instead, and raises ``CancelledError`` in
+  code that is busy computing;
+* no colours in tracebacks, and an optional address-space limit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+VALUE_MIME = "application/x-codemode-value+json"
+TRUNCATION_TAG = "[codemode: output truncated"
+
+
+def setup(params: dict[str, Any]) -> dict[str, Any]:
+    import asyncio
+    import atexit
+    import importlib
+    import json
+    import os
+    import shutil
+    import signal
+    import sys
+    import tempfile
+    import types
+
+    state = sys.modules.get("_codemode_kernel")
+    if state is None:
+        state = types.ModuleType("_codemode_kernel")
+        state.bindings_dir = None
+        state.bridge = None
+        state.hooks = False
+        state.out_used = 0
+        state.out_dropped = False
+        state.cell_task = None
+        sys.modules["_codemode_kernel"] = state
+    state.max_output = int(params.get("max_output", 1_000_000))
+    state.value_limit = int(params.get("value_limit", 1_000_000))
+
+    # -- bindings ------------------------------------------------------------
+    files = params.get("files")
+    if files is not None:
+        if state.bindings_dir is None:
+            state.bindings_dir = tempfile.mkdtemp(prefix="codemode-bindings-")
+            atexit.register(shutil.rmtree, state.bindings_dir, True)
+        package = os.path.join(state.bindings_dir, "generated")
+        shutil.rmtree(package, ignore_errors=True)
+        for relative, text in files.items():
+            target = os.path.join(package, *relative.split("/"))
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        for name in [name for name in sys.modules if name == "generated" or name.startswith("generated.")]:
+            del sys.modules[name]
+        if state.bindings_dir not in sys.path:
+            sys.path.insert(0, state.bindings_dir)
+        importlib.invalidate_caches()
+
+    import generated.client as client
+
+    ip = get_ipython()  # type: ignore[name-defined]  # noqa: F821 - provided by IPython
+    kernel = getattr(ip, "kernel", None)
+
+    def current_request() -> str | None:
+        parent = kernel.get_parent() if kernel is not None else None
+        return (parent or {}).get("header", {}).get("msg_id")
+
+    client.set_run_id_provider(current_request)
+    bridge = params.get("bridge")
+    if bridge is not None and (bridge != state.bridge or getattr(client, "_bridge", None) is None):
+        client.configure_bridge(bridge["host"], int(bridge["port"]), bridge["token"])
+        state.bridge = bridge
+
+    # -- hooks (once per kernel process) --------------------------------------
+    if not state.hooks:
+        state.hooks = True
+
+        def cap(stream: Any) -> None:
+            if stream is None or getattr(stream, "_codemode_capped", False):
+                return
+            original = stream.write
+
+            def write(text: Any) -> Any:
+                if not isinstance(text, str) or not text:
+                    return original(text)
+                if state.out_dropped:
+                    return len(text)
+                room = state.max_output - state.out_used
+                size = len(text) if text.isascii() else len(text.encode("utf-8", "replace"))
+                if size <= room:
+                    state.out_used += size
+                    return original(text)
+                state.out_dropped = True
+                part = text[: max(room, 0)]
+                if len(part.encode("utf-8", "replace")) > room:
+                    part = part.encode("utf-8", "replace")[: max(room, 0)].decode("utf-8", "ignore")
+                marker = f"{TRUNCATION_TAG} at {state.max_output:,} bytes; the rest of this run's output was dropped]"
+                original(f"{part}\n{marker}\n")
+                return len(text)
+
+            stream.write = write
+            stream._codemode_capped = True
+
+        cap(sys.stdout)
+        cap(sys.stderr)
+
+        def internal(frame: Any) -> bool:
+            name = frame.f_code.co_filename.replace("\\", "/")
+            return "/asyncio/" in name or name.endswith("selectors.py")
+
+        def on_sigint(signum: int, frame: Any) -> None:
+            __tracebackhide__ = True
+            task = state.cell_task
+            if task is None or task.done():
+                raise KeyboardInterrupt
+            task.get_loop().call_soon_threadsafe(task.cancel)
+            if frame is not None and not internal(frame):
+                raise asyncio.CancelledError("interrupted")
+
+        def pre_run_cell(*_: Any) -> None:
+            state.out_used = 0
+            state.out_dropped = False
+            try:
+                task = asyncio.current_task()
+            except RuntimeError:
+                task = None
+            state.cell_task = task
+            if task is not None:
+                try:
+                    signal.signal(signal.SIGINT, on_sigint)
+                except ValueError:  # not the main thread (a subshell): leave ipykernel's handler
+                    pass
+
+        ip.events.register("pre_run_cell", pre_run_cell)
+
+        def as_json(value: Any) -> str | None:
+            try:
+                text = json.dumps(value, allow_nan=False)
+            except (TypeError, ValueError, RecursionError):
+                return None
+            return text if len(text) <= state.value_limit else None
+
+        try:
+            from IPython.core.formatters import BaseFormatter
+            from traitlets import ObjectName, Unicode
+
+            class ValueFormatter(BaseFormatter):  # type: ignore[misc]
+                format_type = Unicode(VALUE_MIME)
+                print_method = ObjectName("_repr_codemode_value_")
+                _return_type = str
+
+            formatter = ValueFormatter(parent=ip.display_formatter)
+            for kind in (dict, list, str, int, float, bool, type(None), tuple):
+                formatter.for_type(kind, as_json)
+            ip.display_formatter.formatters[VALUE_MIME] = formatter
+        except Exception:  # an IPython without formatters: values come back as repr only
+            pass
+
+        try:
+            ip.run_line_magic("colors", "nocolor")
+        except Exception:
+            pass
+
+    limit = params.get("memory_limit_mb")
+    if limit:
+        try:
+            import resource
+
+            wanted = int(limit) * 1024 * 1024
+            _, hard = resource.getrlimit(resource.RLIMIT_AS)
+            if hard == resource.RLIM_INFINITY or wanted <= hard:
+                resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
+        except (ImportError, ValueError, OSError):
+            pass
+
+    try:
+        pgid = os.getpgid(0)
+    except (AttributeError, OSError):
+        pgid = None
+    return {"pid": os.getpid(), "pgid": pgid, "bindings": state.bindings_dir, "python": sys.version.split()[0]}
+
+
+def kernel_source(params: dict[str, Any]) -> str:
+    """The cell that runs :func:`setup` in a kernel, leaving no name in the user's namespace.
+
+    Its value is the JSON of what :func:`setup` returned (as a ``str`` literal).
+    """
+    from pathlib import Path
+
+    source = Path(__file__).read_text(encoding="utf-8")
+    return (
+        "(lambda __cm_ns: (exec(compile("
+        f"{source!r}, 'codemode-kernel-bootstrap', 'exec'), __cm_ns), "
+        f"__import__('json').dumps(__cm_ns['setup']({params!r})))[1])"
+        "({'__name__': '_codemode_kernel_setup'})"
+    )
+
+
+def reset_source() -> str:
+    """The cell that clears the user's variables and keeps the bootstrap's state."""
+    return "get_ipython().reset(new_session=False, aggressive=False)"

@@ -1,0 +1,103 @@
+"""What a run reports: output, value, error, tool-call trace and notes.
+
+Runs report, they do not raise: an exception in user code, a timeout, a dead
+kernel all arrive here as data, so a caller (the playground, an agent, a
+script) handles every outcome the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+NOTE_TRUNCATED = "output truncated"
+NOTE_RESTARTED = "kernel restarted, state lost"
+NOTE_TIMED_OUT = "timed out"
+NOTE_INTERRUPTED = "interrupted"
+NOTE_CALL_CAP = "tool-call cap reached"
+NOTE_NOT_ISOLATED = "eval sandbox: ran inside the host process, not isolated"
+
+
+@dataclass(frozen=True)
+class RunError:
+    """An exception in user code (or a failure around it), as plain text."""
+
+    type: str
+    message: str
+    traceback: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.type}: {self.message}" if self.message else self.type
+
+
+@dataclass
+class ToolCallRecord:
+    """One tool call made by a run, as the bridge saw it."""
+
+    call_id: int
+    run_id: str
+    name: str
+    """Qualified name, ``server__tool``."""
+    server: str | None
+    tool: str | None
+    arguments: dict[str, Any]
+    started: float
+    """Wall-clock start (``time.time()``)."""
+    duration: float | None = None
+    """Seconds, ``None`` while the call is in flight."""
+    ok: bool | None = None
+    """``True`` on success, ``False`` on error, ``None`` while in flight."""
+    error: str | None = None
+    result_size: int = 0
+    """Bytes of the result as sent to the sandbox (JSON)."""
+    preview: str = ""
+    """The start of the result (or the error message), for a trace view."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class RunResult:
+    """Everything one ``execute()`` produced."""
+
+    run_id: str
+    stdout: str = ""
+    stderr: str = ""
+    value: Any = None
+    """The last expression's value, like a notebook cell's: the value itself when
+    it is JSON data (dict, list, str, number, bool, None), else its ``repr``."""
+    value_repr: str | None = None
+    """``repr`` of the last expression's value (``None`` when there was none)."""
+    error: RunError | None = None
+    trace: list[ToolCallRecord] = field(default_factory=list)
+    duration: float = 0.0
+    notes: list[str] = field(default_factory=list)
+    sandbox: str = ""
+    """Which sandbox ran the code (``local``, ``jupyter`` or ``eval``)."""
+    timed_out: bool = False
+    truncated: bool = False
+    kernel_restarted: bool = False
+
+    @property
+    def success(self) -> bool:
+        """``True`` when the code ran to its end without an exception."""
+        return self.error is None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (for the MCP server mode and the command line)."""
+        data = asdict(self)
+        data["success"] = self.success
+        if not _is_json(self.value):
+            data["value"] = self.value_repr
+        return data
+
+
+def _is_json(value: Any) -> bool:
+    if value is None or isinstance(value, str | int | float | bool):
+        return True
+    if isinstance(value, list):
+        return all(_is_json(item) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(key, str) and _is_json(item) for key, item in value.items())
+    return False

@@ -1,0 +1,164 @@
+"""Executor speed: per-call overhead of the bridge, concurrency, run latency, kernel start.
+
+Goals (issue "Sandboxed execution"):
+
+* per-call overhead: 500 sequential calls of a trivial tool from sandbox code
+  cost at most 1.5x the same calls made directly with the SDK's
+  ``ClientSession.call_tool`` on the same server session, in the same run;
+* concurrency: 100 calls of a tool that sleeps 0.2 s, gathered in one run,
+  finish in under 1 s;
+* run latency of ``1 + 1`` after warm-up under 100 ms;
+* kernel start about 2 s (the playground warms it in the background).
+
+The trivial tool is the bundled demo server's ``calculate`` over stdio.  Each
+measurement is repeated (``--rounds``) and the median kept, interleaving the
+direct and sandboxed loops so machine load hits both alike.
+
+Run:  python tests/bench/bench_executor.py [--calls 500] [--rounds 3] [--sandbox local eval]
+Prints a table; exits non-zero when a goal for the local kernel is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from codemode_tui import CodeModeConfig, CodeModeExecutor, MCPServerConfig, ToolRegistry
+
+RATIO_GOAL = 1.5
+GATHER_GOAL = 1.0
+LATENCY_GOAL = 0.100
+
+LOOP = """
+import time
+from generated.servers.demo import calculate
+started = time.perf_counter()
+for i in range({calls}):
+    await calculate(a=i, b=1)
+time.perf_counter() - started
+"""
+
+GATHER = """
+import asyncio, time
+from generated.servers.demo import slow_echo
+started = time.perf_counter()
+await asyncio.gather(*(slow_echo(seconds=0.2, message=str(n)) for n in range(100)))
+time.perf_counter() - started
+"""
+
+
+async def direct_calls(registry: ToolRegistry, calls: int) -> float:
+    # The SDK's own ClientSession of the registry's demo connection: the very same server process.
+    session = registry.connection("demo")._session
+    assert session is not None
+    started = time.perf_counter()
+    for i in range(calls):
+        await session.call_tool("calculate", {"a": i, "b": 1})
+    return time.perf_counter() - started
+
+
+async def measure(kind: str, registry: ToolRegistry, calls: int, rounds: int) -> dict[str, float]:
+    started = time.perf_counter()
+    executor = CodeModeExecutor(registry, CodeModeConfig(sandbox=kind, timeout=120))  # type: ignore[arg-type]
+    await executor.setup()
+    start_seconds = time.perf_counter() - started
+    try:
+        warm = await executor.execute(LOOP.format(calls=20))
+        assert warm.success, warm.error
+        direct, sandboxed = [], []
+        for _ in range(rounds):
+            direct.append(await direct_calls(registry, calls))
+            result = await executor.execute(LOOP.format(calls=calls))
+            assert result.success, result.error
+            sandboxed.append(float(result.value))
+        gathers = []
+        for _ in range(rounds):
+            result = await executor.execute(GATHER)
+            assert result.success and len(result.trace) == 100, result.error
+            gathers.append(float(result.value))
+        latencies = []
+        for _ in range(50):
+            tick = time.perf_counter()
+            result = await executor.execute("1 + 1")
+            latencies.append(time.perf_counter() - tick)
+            assert result.value == 2
+        tick = time.perf_counter()
+    finally:
+        cleanup_started = time.perf_counter()
+        await executor.cleanup()
+        cleanup_seconds = time.perf_counter() - cleanup_started
+    per_direct = statistics.median(direct) / calls
+    per_sandbox = statistics.median(sandboxed) / calls
+    return {
+        "start": start_seconds,
+        "direct_ms": per_direct * 1000,
+        "sandbox_ms": per_sandbox * 1000,
+        "ratio": per_sandbox / per_direct,
+        "gather": statistics.median(gathers),
+        "latency_ms": statistics.median(latencies) * 1000,
+        "cleanup": cleanup_seconds,
+    }
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--calls", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--sandbox", nargs="+", default=["local", "eval"], choices=["local", "eval"])
+    args = parser.parse_args()
+    home = tempfile.mkdtemp(prefix="bench-executor-")
+    demo = MCPServerConfig(
+        name="demo",
+        command=sys.executable,
+        args=["-m", "codemode_tui", "demo-server"],
+        env={"CODEMODE_TUI_HOME": home},
+        cwd=str(Path(__file__).resolve().parents[2]),
+    )
+    async with ToolRegistry([demo]) as registry:
+        outcome = (await registry.discover_all())["demo"]
+        assert outcome.ok, outcome.error
+        await registry.call_tool("demo__calculate", {"a": 1, "b": 1})  # the demo's first call is slow
+        rows = {kind: await measure(kind, registry, args.calls, args.rounds) for kind in args.sandbox}
+
+    print(f"\nExecutor benchmark: {args.calls} calls x {args.rounds} rounds, medians; machine: {os.cpu_count()} cores\n")
+    header = f"{'measure':<44}" + "".join(f"{kind:>12}" for kind in rows) + f"{'goal':>14}"
+    print(header)
+    print("-" * len(header))
+    lines = [
+        ("direct ClientSession.call_tool (ms/call)", "direct_ms", "{:.3f}", ""),
+        ("from sandbox code via the bridge (ms/call)", "sandbox_ms", "{:.3f}", ""),
+        ("per-call ratio sandbox / direct", "ratio", "{:.2f}", f"<= {RATIO_GOAL}"),
+        ("100 x 0.2 s calls gathered (s)", "gather", "{:.3f}", f"< {GATHER_GOAL:g}"),
+        ("run latency of 1 + 1 (ms)", "latency_ms", "{:.1f}", f"< {LATENCY_GOAL * 1000:g}"),
+        ("sandbox start incl. bindings (s)", "start", "{:.2f}", "about 2"),
+        ("cleanup (s)", "cleanup", "{:.2f}", "< 2"),
+    ]
+    for label, key, fmt, goal in lines:
+        print(f"{label:<44}" + "".join(f"{fmt.format(row[key]):>12}" for row in rows.values()) + f"{goal:>14}")
+    local = rows.get("local")
+    if local is None:
+        return 0
+    missed = [
+        name
+        for name, ok in (
+            ("ratio", local["ratio"] <= RATIO_GOAL),
+            ("gather", local["gather"] < GATHER_GOAL),
+            ("latency", local["latency_ms"] < LATENCY_GOAL * 1000),
+            ("cleanup", local["cleanup"] < 2),
+        )
+        if not ok
+    ]
+    print(f"\nlocal kernel goals: {'all met' if not missed else 'MISSED: ' + ', '.join(missed)}")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

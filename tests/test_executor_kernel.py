@@ -1,0 +1,235 @@
+"""What only the local kernel sandbox does: a separate process, a minimal environment,
+crashes and unstoppable code survived by a restart, and a clean exit.
+
+This suite runs as root on CI (and here): the private Jupyter Server must start anyway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from codemode_tui import CodeModeConfig, CodeModeExecutor, ToolRegistry, Workspace
+from codemode_tui.executor import RunResult, SandboxStartError
+from codemode_tui.executor.config import sandbox_environment
+from codemode_tui.executor.kernel_sandbox import KernelSandbox
+from tests.conftest import demo_stdio_config
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+SECRET = "CODEMODE_TEST_HOST_SECRET"
+ALLOWED = "CODEMODE_TEST_ALLOWED"
+
+
+def sandbox_processes(marker: str = "codemode-session-") -> set[int]:
+    """Live pids whose command line names ``marker`` (an executor's folder: its server and kernels)."""
+    found: set[int] = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if marker in cmdline and state != "Z":
+            found.add(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.fixture(scope="module")
+def host_secret() -> Iterator[None]:
+    """A secret in the host's environment (and one allow-listed variable) while the sandbox starts."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv(SECRET, "hunter2")
+    patch.setenv(ALLOWED, "shared on purpose")
+    yield
+    patch.undo()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def registry(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[ToolRegistry]:
+    home = tmp_path_factory.mktemp("kernel-demo-home")
+    async with ToolRegistry([demo_stdio_config(env={"CODEMODE_TUI_HOME": str(home)})]) as reg:
+        outcomes = await reg.discover_all()
+        assert outcomes["demo"].ok, outcomes["demo"].error
+        yield reg
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def executor(registry: ToolRegistry, host_secret: None) -> AsyncIterator[CodeModeExecutor]:
+    config = CodeModeConfig(
+        timeout=30, env_allowlist=(ALLOWED,), env={"CODEMODE_SET_BY_CONFIG": "yes"}, memory_limit_mb=4096
+    )
+    executor = CodeModeExecutor(registry, config)
+    await executor.setup()
+    yield executor
+    await executor.cleanup()
+
+
+def ok(result: RunResult) -> RunResult:
+    assert result.success, f"{result.error}\n{result.error.traceback if result.error else ''}"
+    return result
+
+
+def kernel_pid(executor: CodeModeExecutor) -> int:
+    sandbox = executor._sandbox
+    assert isinstance(sandbox, KernelSandbox)
+    return int(sandbox.kernel_info["pid"])
+
+
+async def test_code_runs_in_another_process(executor: CodeModeExecutor) -> None:
+    pid = ok(await executor.execute("import os\nos.getpid()")).value
+    assert pid != os.getpid() and pid == kernel_pid(executor)
+
+
+async def test_the_sandbox_gets_no_host_secrets(executor: CodeModeExecutor) -> None:
+    assert os.environ[SECRET] == "hunter2"  # the host has it...
+    code = f"""
+import os
+environ_file = open("/proc/self/environ", "rb").read().decode(errors="replace")
+(os.environ.get({SECRET!r}), {SECRET!r} in environ_file, os.environ.get({ALLOWED!r}),
+ os.environ.get("CODEMODE_SET_BY_CONFIG"), os.environ.get("CODEMODE_TUI_HOME"))
+"""
+    value = ok(await executor.execute(code)).value
+    assert value == [None, False, "shared on purpose", "yes", None]  # ...the kernel does not
+
+
+async def test_the_environment_is_an_allow_list() -> None:
+    host = {"PATH": "/bin", "HOME": "/home/u", "AWS_SECRET_ACCESS_KEY": "x", "OPENAI_API_KEY": "y", "EXTRA": "z"}
+    config = CodeModeConfig(env_allowlist=("EXTRA",), env={"FORCED": "1"})
+    assert sandbox_environment(config, host) == {"PATH": "/bin", "HOME": "/home/u", "EXTRA": "z", "FORCED": "1"}
+
+
+async def test_a_crashing_kernel_is_reported_and_replaced(executor: CodeModeExecutor) -> None:
+    ok(await executor.execute("before_crash = True"))
+    old_pid = kernel_pid(executor)
+    result = await executor.execute("import os\nos._exit(3)")
+    assert result.error is not None and result.error.type == "KernelDied"
+    assert result.kernel_restarted and "kernel restarted, state lost" in result.notes
+    after = ok(await executor.execute("import os\n(os.getpid(), 'before_crash' in dir())"))
+    assert after.value[0] != old_pid and after.value[1] is False
+    tool = ok(await executor.execute("from generated.servers.demo import calculate\nawait calculate(a=2, b=2)"))
+    assert tool.value == 4.0
+
+
+async def test_code_that_ignores_interrupts_gets_the_kernel_restarted(executor: CodeModeExecutor) -> None:
+    ok(await executor.execute("doomed = 'lost on restart'"))
+    code = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
+    started = time.monotonic()
+    result = await executor.execute(code, timeout=1)
+    assert time.monotonic() - started < 1 + 2, "control came back within the timeout plus two seconds"
+    assert result.timed_out and result.kernel_restarted
+    assert "kernel restarted, state lost" in result.notes and result.error is not None
+    assert result.error.type == "TimeoutError" and "restarted" in result.error.message
+    after = await executor.execute("doomed")
+    assert after.error is not None and after.error.type == "NameError"
+    code = "from generated.servers.demo import calculate\nawait calculate(a=1, b=2)"
+    assert ok(await executor.execute(code)).value == 3
+
+
+async def test_a_memory_limit_turns_runaway_allocation_into_an_error(executor: CodeModeExecutor) -> None:
+    result = await executor.execute("hog = bytearray(8 * 1024 ** 3)")
+    assert result.error is not None and result.error.type == "MemoryError"
+    assert ok(await executor.execute("1 + 1")).value == 2
+
+
+async def test_cleanup_is_quick_and_leaves_no_process_or_folder(registry: ToolRegistry) -> None:
+    executor = CodeModeExecutor(registry)
+    await executor.setup()
+    sandbox = executor._sandbox
+    assert isinstance(sandbox, KernelSandbox) and sandbox.server is not None and sandbox.server.process is not None
+    server_pid = sandbox.server.process.pid
+    kernel = kernel_pid(executor)
+    bindings = Path(sandbox.kernel_info["bindings"])
+    session = executor.session_dir
+    assert session is not None and bindings.is_dir() and alive(server_pid) and alive(kernel)
+    assert {server_pid, kernel} <= sandbox_processes(str(session))
+    code = "import subprocess\nchild = subprocess.Popen(['sleep', '600'])\nchild.pid"
+    child = ok(await executor.execute(code)).value
+    assert alive(child)
+    started = time.monotonic()
+    await executor.cleanup()
+    assert time.monotonic() - started < 2, "cleanup() returned within two seconds"
+    for _ in range(20):
+        if not alive(child):
+            break
+        await asyncio.sleep(0.1)
+    assert not alive(server_pid) and not alive(kernel) and not alive(child)
+    assert sandbox_processes(str(session)) == set()
+    assert not session.exists() and not bindings.exists()
+    late = await executor.execute("1")
+    assert late.error is not None and late.error.type == "SandboxError"
+    await executor.cleanup()  # twice is fine
+
+
+async def test_warming_starts_the_kernel_in_the_background(registry: ToolRegistry) -> None:
+    executor = CodeModeExecutor(registry)
+    try:
+        warming = executor.warm()
+        assert not executor.ready
+        assert executor.warm() is warming  # one start, however often asked
+        await asyncio.sleep(0)  # the caller's loop stays free while the kernel starts
+        result = ok(await executor.execute("6 * 7"))  # waits for the warm-up, does not start another
+        assert result.value == 42 and warming.done() and executor.ready
+        assert executor.startup_seconds is not None
+    finally:
+        await executor.cleanup()
+
+
+async def test_cleanup_during_warm_up_leaves_nothing_behind(registry: ToolRegistry) -> None:
+    executor = CodeModeExecutor(registry)
+    executor.warm()
+    session = None
+    for _ in range(200):  # until the server process exists
+        await asyncio.sleep(0.02)
+        session = executor.session_dir
+        if session is not None and sandbox_processes(str(session)):
+            break
+    assert session is not None and sandbox_processes(str(session)), "the warm-up had started a server"
+    await executor.cleanup()
+    for _ in range(30):
+        if not sandbox_processes(str(session)):
+            break
+        await asyncio.sleep(0.1)
+    assert sandbox_processes(str(session)) == set()
+    assert not session.exists()
+
+
+async def test_a_sandbox_that_cannot_start_says_why(registry: ToolRegistry) -> None:
+    config = CodeModeConfig(sandbox="jupyter", jupyter_url="http://127.0.0.1:9/", startup_timeout=3)
+    executor = CodeModeExecutor(registry, config)
+    result = await executor.execute("1")
+    assert result.error is not None and result.error.type == "SandboxError"
+    assert "cannot reach the Jupyter Server at http://127.0.0.1:9" in result.error.message
+    with pytest.raises(SandboxStartError):
+        await executor.setup()
+    await executor.cleanup()
+
+
+async def test_the_workspace_creates_warms_and_closes_its_executor(tmp_path: Path) -> None:
+    servers = tmp_path / "servers.json"
+    servers.write_text('{"mcpServers": {}}', encoding="utf-8")
+    workspace = Workspace(servers)
+    workspace.executor_config = CodeModeConfig(sandbox="eval")
+    executor = workspace.executor
+    assert workspace.executor is executor and executor.sandbox_kind == "eval"
+    await workspace.warm_executor()
+    assert executor.ready
+    assert ok(await executor.execute("'hello'")).value == "hello"
+    await workspace.close()
+    assert (await executor.execute("1")).error is not None
