@@ -8,7 +8,9 @@ with its own group, so the UI never waits on any of them.
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import time
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
@@ -29,6 +31,7 @@ from ..config import ConfigError, MCPServerConfig, load_servers
 from ..registry import ServerInfo, ToolDefinition
 from ..workspace import Workspace
 from .codegen_preview import binding_preview
+from .formatting import format_duration
 from .messages import (
     InsertExampleRequested,
     RegistryChanged,
@@ -73,6 +76,7 @@ PALETTE: list[tuple[str, str, str]] = [
     ("Run selection", "Run only the selected code", "run_selection"),
     ("Stop the run", "Interrupt the running code", "cancel_run"),
     ("Clear output", "Empty the output, result, error and trace tabs", "clear_output"),
+    ("Restart sandbox", "A fresh sandbox: variables from earlier runs are dropped", "reset_sandbox"),
     ("Insert example call", "Insert the highlighted tool's example call at the cursor", "insert_example"),
     ("Copy example call", "Copy the highlighted tool's import line and example call", "copy('example call')"),
     ("Copy binding", "Copy the highlighted tool's generated binding source", "copy('binding')"),
@@ -104,13 +108,21 @@ class PlaygroundApp(App[None]):
     """Explore MCP servers, preview bindings and run Code Mode snippets."""
 
     TITLE = "codemode-tui"
-    CSS_PATH: ClassVar[list[str | Path]] = [Path(__file__).parent / "app.tcss"]  # type: ignore[misc]
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (110, "-wide")]
+    CSS_PATH = Path(__file__).parent / "app.tcss"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012 (declared by App)
     ENABLE_COMMAND_PALETTE = True
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "Help", id="help", tooltip="Every key binding"),
         Binding("f5,ctrl+r", "run", "Run", id="run", tooltip="Run the editor buffer in the sandbox"),
-        Binding("f6", "run_selection", "Run sel.", id="run-selection", show=False, tooltip="Run the selected code"),
+        Binding(
+            "f6",
+            "run_selection",
+            "Run sel.",
+            id="run-selection",
+            show=False,
+            priority=True,  # the editor binds F6 to "select line"; running the selection matters more here
+            tooltip="Run the selected code",
+        ),
         Binding("ctrl+c", "cancel_run", "Stop", id="cancel-run", priority=True, tooltip="Stop the running code"),
         Binding("f2", "focus_servers", "Servers", id="focus-servers", show=False, tooltip="Go to the servers pane"),
         Binding("f3", "focus_search", "Search", id="focus-search", show=False, tooltip="Go to the tool search"),
@@ -156,6 +168,7 @@ class PlaygroundApp(App[None]):
             "Budget",
             id="context-budget",
             show=False,
+            priority=True,  # the editor binds F7 to "select all" (ctrl+a does that too)
             tooltip="Tokens of all tool definitions vs Code Mode",
         ),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, show=False, tooltip="Quit the playground"),
@@ -168,10 +181,12 @@ class PlaygroundApp(App[None]):
         config_path: Path | None = None,
         connect: bool = True,
         cursor_blink: bool = True,
+        warm_sandbox: bool = True,
     ) -> None:
         super().__init__()
         self.workspace = workspace if workspace is not None else Workspace(config_path)
         self.connect_on_start = connect
+        self.warm_sandbox_on_start = warm_sandbox
         self.cursor_blink = cursor_blink
         # Start-up reads happen here, before the first frame; later writes go to worker threads.
         self.saved: LoadedState = load_state()
@@ -185,6 +200,9 @@ class PlaygroundApp(App[None]):
         self.sandbox_state = "not started"
         self._refresh_pending = False
         self._frozen = False
+        self._shown_query: tuple[str, str | None] | None = None
+        self._sandbox_seen = False
+        self._sandbox_ready_once = False
         self._main: Screen[Any] | None = None
         self._failed_seen: dict[str, str] = {}
         self._buffer_timer: Timer | None = None
@@ -331,6 +349,8 @@ class PlaygroundApp(App[None]):
         if not self._frozen:
             self._frozen = True
             gc.freeze()
+            if self.warm_sandbox_on_start:
+                self.warm_sandbox()
 
     def _report_failures(self, servers: list[ServerInfo]) -> None:
         for info in servers:
@@ -372,7 +392,11 @@ class PlaygroundApp(App[None]):
     def _search_finished(self, message: SearchFinished) -> None:
         if not self.ui_alive:
             return
-        self.tool_list.show(message.rows, message.total, searching=bool(message.query))
+        shown = (message.query, message.server)
+        self.tool_list.show(
+            message.rows, message.total, searching=bool(message.query), keep_highlight=shown == self._shown_query
+        )
+        self._shown_query = shown
         self.main.query_one("#tools-pane").border_subtitle = self.tool_list.summary
 
     @on(Input.Changed, "#search")
@@ -569,6 +593,8 @@ class PlaygroundApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel_run":
             return self.running
+        if action in ("run_selection", "context_budget") and self._main is not None and self.screen is not self._main:
+            return False  # priority keys: not while a dialog is open
         if action in ("run", "run_selection"):
             return True if not self.running else None  # shown dimmed while a run is live
         return True
@@ -584,29 +610,100 @@ class PlaygroundApp(App[None]):
         self.start_run(selected, "the selection")
 
     def start_run(self, code: str, what: str) -> None:
+        """Run ``code`` in the sandbox; output, calls and the result arrive as messages."""
         if self.running:
-            self.notify("A run is already going; ctrl+c stops it.", severity="warning")
+            self.notify(f"A run is already going; {self._stop_key()} stops it.", severity="warning")
             return
         if not code.strip():
             self.notify("The editor is empty: insert a tool call from the tool list (Enter).", severity="warning")
             return
-        executor = getattr(self.workspace, "executor", None)
-        if executor is None:
-            self._set_sandbox("unavailable")
-            self.notify(
-                "Running code needs the sandbox executor (codemode_tui.executor), which this build does not have yet.",
-                severity="error",
-                markup=False,
-            )
+        self.running = True
+        self.run_started = time.monotonic()
+        self.tool_calls = 0
+        self.output.start_run(f"▶ running {what}")
+        status = self.status
+        status.running, status.tool_calls, status.elapsed = True, 0, 0.0
+        status.stop_hint = f"{self._stop_key()} stops"
+        self._elapsed_timer = self.set_interval(0.1, self._tick)
+        self._sandbox_seen = True
+        self._poll_sandbox()
+        self.refresh_bindings()
+        self.run_code(code)
+
+    @work(group="run", exclusive=True, exit_on_error=False)
+    async def run_code(self, code: str) -> None:
+        executor = self.workspace.executor
+
+        def on_output(stream: str, text: str) -> None:
+            self.post_message(RunOutput(stream, text))
+
+        def on_tool_call(record: Any) -> None:
+            self.post_message(RunToolCall(record))
+
+        try:
+            result = await executor.execute(code, on_output=on_output, on_tool_call=on_tool_call)
+        except asyncio.CancelledError:
+            self.post_message(RunFinished(None, "stopped before the sandbox was ready"))
+            raise
+        except Exception as exc:  # execute() reports what the code does; this is the sandbox itself failing
+            self.post_message(RunFinished(None, f"{type(exc).__name__}: {exc}"))
             return
-        self.notify("Running code is not wired to the executor yet.", severity="error")
+        self.post_message(RunFinished(result))
 
     def action_cancel_run(self) -> None:
+        """Interrupt the live run (the sandbox restarts if the code ignores the interrupt)."""
         if not self.running:
             return
-        for worker in self.workers:
+        if self.workspace.executor.interrupt():
+            self.output.log_widget.note("■ interrupt sent")
+            return
+        for worker in self.workers:  # still waiting for the sandbox to start
             if worker.group == "run":
                 worker.cancel()
+
+    def _stop_key(self) -> str:
+        """The stop key spelled out ("ctrl+c"), as remapped in settings if it was."""
+        keys = self._keymap.get("cancel-run", "ctrl+c")
+        return keys.split(",")[0].strip()
+
+    def _tick(self) -> None:
+        if self.running and self.run_started is not None and self.ui_alive:
+            self.status.elapsed = time.monotonic() - self.run_started
+            self._poll_sandbox()
+
+    def _poll_sandbox(self) -> None:
+        """Read the sandbox state from the executor (starting, ready, running, restarting)."""
+        if not self.ui_alive or not self._sandbox_seen:
+            return  # the executor is created on first use: not before a run or a warm-up
+        executor = self.workspace.executor
+        if executor.running:
+            state = "running"
+        elif executor.ready:
+            state = "ready"
+            self._sandbox_ready_once = True
+        elif self._sandbox_ready_once:
+            state = "restarting"
+        else:
+            state = "starting"
+        if state != self.sandbox_state:
+            self._set_sandbox(state)
+        if state in ("starting", "restarting") and not self.running:
+            self.set_timer(0.25, self._poll_sandbox)
+
+    def warm_sandbox(self) -> None:
+        """Start the sandbox in the background so the first run does not wait for it."""
+        self._sandbox_seen = True
+        self._poll_sandbox()
+        self._warm()
+
+    @work(group="sandbox", exclusive=True, exit_on_error=False)
+    async def _warm(self) -> None:
+        try:
+            await self.workspace.warm_executor()
+        except Exception as exc:  # reported here; the next run tries again and says why
+            self.post_message(SandboxStateChanged("failed", f"{type(exc).__name__}: {exc}"))
+            return
+        self.post_message(SandboxStateChanged("ready"))
 
     def _set_sandbox(self, state: str) -> None:
         self.sandbox_state = state
@@ -616,7 +713,17 @@ class PlaygroundApp(App[None]):
     def _sandbox_changed(self, message: SandboxStateChanged) -> None:
         if not self.ui_alive:
             return
-        self._set_sandbox(message.state)
+        if message.state == "failed":
+            self._set_sandbox("failed")
+            self.notify(
+                f"The sandbox did not start: {message.detail}",
+                title="Sandbox",
+                severity="error",
+                markup=False,
+                timeout=15,
+            )
+            return
+        self._poll_sandbox()
 
     @on(RunOutput)
     def _run_output(self, message: RunOutput) -> None:
@@ -638,7 +745,47 @@ class PlaygroundApp(App[None]):
         if not self.ui_alive:
             return
         self.running = False
-        self.status.running = False
+        if self._elapsed_timer is not None:
+            self._elapsed_timer.stop()
+            self._elapsed_timer = None
+        status, output, log = self.status, self.output, self.output.log_widget
+        status.running = False
+        log.flush()
+        result = message.result
+        if result is None:
+            log.note(f"✖ {message.error}")
+            output.show_error(message.error)
+            output.show_value(None, None)
+            output.activate("tab-error")
+        else:
+            for record in result.trace:
+                output.trace.add_record(record)
+            output.count_calls()
+            status.tool_calls = self.tool_calls = len(result.trace)
+            status.elapsed = result.duration
+            error = result.error
+            if error is not None:
+                output.show_error(f"{error.type}: {error.message}\n\n{error.traceback}".rstrip())
+            else:
+                output.show_error(None)
+            output.show_value(result.value, result.value_repr)
+            summary = f"{'✖ ' + error.type if error else '■ done'} in {format_duration(result.duration)}"
+            calls = len(result.trace)
+            log.note(
+                f"{summary} · {calls} tool call{'s' if calls != 1 else ''}"
+                + (f" · {', '.join(result.notes)}" if result.notes else "")
+            )
+            if error is not None:
+                output.activate("tab-error")
+            elif result.value_repr is not None:
+                output.activate("tab-result")
+            if result.kernel_restarted:
+                self.notify(
+                    "The sandbox was restarted: variables from earlier runs are gone.",
+                    title="Sandbox restarted",
+                    severity="warning",
+                )
+        self._poll_sandbox()
         self.refresh_bindings()
 
     @on(TraceCallSelected)
@@ -647,13 +794,28 @@ class PlaygroundApp(App[None]):
 
     def action_clear_output(self) -> None:
         if self.running:
-            self.notify("Stop the run first (ctrl+c).", severity="warning")
+            self.notify(f"Stop the run first ({self._stop_key()}).", severity="warning")
             return
-        self.output.start_run("")
-        self.output.log_widget.reset()
-        self.output.query_one("#result").show_message("The value of the last expression appears here.")  # type: ignore[attr-defined]
+        self.output.clear()
         self.status.elapsed = None
         self.status.tool_calls = 0
+
+    def action_reset_sandbox(self) -> None:
+        if self.running:
+            self.notify(f"Stop the run first ({self._stop_key()}).", severity="warning")
+            return
+        self._sandbox_seen = True
+        self.reset_sandbox()
+
+    @work(group="sandbox", exclusive=True, exit_on_error=False)
+    async def reset_sandbox(self) -> None:
+        self.post_message(SandboxStateChanged("restarting"))
+        try:
+            await self.workspace.executor.restart()
+        except Exception as exc:
+            self.post_message(SandboxStateChanged("failed", f"{type(exc).__name__}: {exc}"))
+            return
+        self.post_message(SandboxStateChanged("ready"))
 
     # -- editor buffer -------------------------------------------------------------------
 

@@ -8,10 +8,10 @@ each message into widget updates, so no worker ever touches a widget.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from textual.message import Message
 
+from ..executor.run_result import RunResult, ToolCallRecord
 from ..registry import ToolDefinition
 
 
@@ -86,9 +86,9 @@ class RunOutput(Message):
 
 
 class RunToolCall(Message):
-    """A live run made (or finished) a tool call."""
+    """A live run finished a tool call."""
 
-    def __init__(self, record: Any) -> None:
+    def __init__(self, record: ToolCallRecord) -> None:
         super().__init__()
         self.record = record
 
@@ -96,7 +96,7 @@ class RunToolCall(Message):
 class RunFinished(Message):
     """A run ended; ``result`` is the executor's RunResult (``None`` when it never started)."""
 
-    def __init__(self, result: Any, error: str | None = None) -> None:
+    def __init__(self, result: RunResult | None, error: str | None = None) -> None:
         super().__init__()
         self.result = result
         self.error = error
@@ -105,6 +105,6 @@ class RunFinished(Message):
 class TraceCallSelected(Message):
     """A row of the trace table was chosen: open the call's arguments and result."""
 
-    def __init__(self, record: Any) -> None:
+    def __init__(self, record: ToolCallRecord) -> None:
         super().__init__()
         self.record = record

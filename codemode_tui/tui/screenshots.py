@@ -43,23 +43,37 @@ async def _demo_ready(app: PlaygroundApp, pilot: Pilot[Any]) -> None:
     await pilot.pause(0.3)
 
 
+FILLED_IN = """\
+from generated.servers.demo import quote_order
+
+quote = await quote_order(
+    customer={"name": "Ada", "email": "ada@example.com"},
+    items=[{"sku": "A-1", "quantity": 2, "unit_price": 9.5},
+           {"sku": "B-7", "quantity": 1, "unit_price": 20.0}],
+)
+print("total:", quote["total"])
+quote
+"""
+
+
 async def main_screen(app: PlaygroundApp, pilot: Pilot[Any]) -> None:
-    """Tools found by a search, a tool's preview, its call in the editor and a finished run."""
+    """A search, the tool's preview, its call filled in and run: result, trace and status."""
     await _demo_ready(app, pilot)
     app.editor.text = ""
-    await pilot.press("f3", *"order total", "down")
+    await pilot.press("f3", *"order total", "down", "enter")
     await pilot.pause(0.3)
-    tool_list = app.tool_list
-    names = [tool.name for tool in tool_list._tools]
-    if "quote_order" in names:
-        tool_list.highlighted = names.index("quote_order")
-    await pilot.press("enter")
-    await pilot.pause(0.2)
-    if getattr(app.workspace, "executor", None) is not None:
-        await pilot.press("f5")
-        await _until(pilot, lambda: not app.running and app.status.elapsed is not None, "the run", timeout=120)
-        app.output.activate("tab-result")
-        await pilot.pause(0.3)
+    app.editor.text = FILLED_IN  # the placeholders of the inserted call, filled in as a user would
+    await _until(pilot, lambda: app.sandbox_state == "ready", "the sandbox", timeout=180)
+    await pilot.press("f5")
+    await _until(pilot, lambda: not app.running, "the run", timeout=120)
+    app.tool_list.focus()
+    await pilot.pause(0.5)
+
+
+async def context_budget(app: PlaygroundApp, pilot: Pilot[Any]) -> None:
+    await _demo_ready(app, pilot)
+    await pilot.press("f7")
+    await pilot.pause(0.5)
 
 
 async def light_theme(app: PlaygroundApp, pilot: Pilot[Any]) -> None:
@@ -89,12 +103,15 @@ async def narrow(app: PlaygroundApp, pilot: Pilot[Any]) -> None:
     await _demo_ready(app, pilot)
 
 
+WITH_RUNS = (main_screen, light_theme)
+
 SHOTS: list[tuple[str, Scenario, tuple[int, int], bool]] = [
     ("main", main_screen, (140, 40), False),
     ("server-form", server_form, (120, 32), False),
     ("failed-server", failed_server, (120, 32), True),
     ("light-theme", light_theme, (140, 40), False),
     ("80x24", narrow, (80, 24), False),
+    ("context-budget", context_budget, (110, 30), False),
 ]
 
 
@@ -104,7 +121,7 @@ async def take(name: str, scenario: Scenario, size: tuple[int, int], with_broken
     servers = [demo_server_config()] + ([MISSING] if with_broken else [])
     config = home / "servers.json"
     save_servers(config, servers)
-    app = PlaygroundApp(Workspace(config, persist=False), cursor_blink=False)
+    app = PlaygroundApp(Workspace(config, persist=False), cursor_blink=False, warm_sandbox=scenario in WITH_RUNS)
     async with app.run_test(size=size) as pilot:
         await scenario(app, pilot)
         path = out / f"{name}.svg"

@@ -164,15 +164,18 @@ def load_themes(folders: Iterable[Path] | None = None) -> ThemeCatalog:
     return catalog
 
 
-def _style(variables: Mapping[str, str], key: str, **extra: bool) -> Style:
+def _style(
+    variables: Mapping[str, str], key: str, *, bold: bool = False, italic: bool = False, dim: bool = False
+) -> Style:
+    """A Rich style in the colour of a theme variable (no colour if the theme lacks it)."""
+    color: str | None = None
     value = variables.get(key)
-    if not value:
-        return Style(**extra)
-    try:
-        color = Color.parse(value)
-    except ColorParseError:
-        return Style(**extra)
-    return Style(color=color.hex, **extra)
+    if value:
+        try:
+            color = Color.parse(value).hex
+        except ColorParseError:
+            color = None
+    return Style(color=color, bold=bold or None, italic=italic or None, dim=dim or None)
 
 
 def editor_theme(variables: Mapping[str, str], overrides: Mapping[str, Style] | None = None) -> TextAreaTheme:

@@ -90,8 +90,8 @@ async def bench_search(count: int) -> tuple[list[float], int]:
         refreshed: list[str] = []
         original = tool_list.show
 
-        def show(rows: Any, total: int, *, searching: bool) -> None:
-            original(rows, total, searching=searching)
+        def show(rows: Any, total: int, **kwargs: Any) -> None:
+            original(rows, total, **kwargs)
             query = app.main.query_one("#search").value  # type: ignore[attr-defined]
             app.call_after_refresh(refreshed.append, query)
 

@@ -43,6 +43,7 @@ def write_config(path: Path, *servers: MCPServerConfig) -> Path:
 def app_with(*servers: MCPServerConfig, tmp_path: Path, **kwargs: object) -> PlaygroundApp:
     """An app on a saved servers file holding exactly ``servers`` (changes are saved to it)."""
     path = write_config(tmp_path / "servers.json", *servers)
+    kwargs.setdefault("warm_sandbox", False)  # a kernel costs seconds of CPU: only the run tests start one
     return PlaygroundApp(Workspace(path, persist=True), cursor_blink=False, **kwargs)  # type: ignore[arg-type]
 
 

@@ -11,11 +11,12 @@ from textual.widgets import Input
 from codemode_tui import paths
 from codemode_tui.tui.app import PlaygroundApp
 from codemode_tui.tui.screens.confirm import ConfirmScreen
+from codemode_tui.tui.screens.help import HelpScreen
 from codemode_tui.tui.screens.server_form import ServerFormScreen
 from codemode_tui.tui.screens.server_log import ServerLogScreen
 from codemode_tui.tui.widgets.server_list import ServerList
 from codemode_tui.tui.widgets.tool_list import ToolList
-from tests.conftest import demo_stdio_config
+from tests.conftest import demo_stdio_config, faulty_config
 
 from .helpers import MISSING_COMMAND, app_with, connected, missing_command_config, server_status, wait_until
 
@@ -25,7 +26,7 @@ def saved_servers(path: Path) -> dict[str, dict[str, object]]:
 
 
 async def test_first_start_connects_the_demo_server_and_lists_its_tools() -> None:
-    app = PlaygroundApp(cursor_blink=False)
+    app = PlaygroundApp(cursor_blink=False, warm_sandbox=False)
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_until(pilot, lambda: connected(app), "the demo server to connect")
         await wait_until(pilot, lambda: app.query_one(ToolList).option_count == 10, "the ten demo tools")
@@ -162,3 +163,37 @@ async def test_import_an_mcp_servers_file(tmp_path: Path) -> None:
     saved = saved_servers(tmp_path / "servers.json")
     assert saved["demo"]["command"] == sys.executable  # a clash is reported, not overwritten
     assert saved["imported"]["command"] == MISSING_COMMAND
+
+
+async def test_a_hanging_server_blocks_neither_the_ui_nor_the_others(tmp_path: Path) -> None:
+    app = app_with(faulty_config("stuck", "--hang", timeout=30), demo_stdio_config(), tmp_path=tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until(pilot, lambda: connected(app), "the demo server, while the other hangs")
+        assert server_status(app, "stuck") == "connecting"
+        # The UI answers: search, preview and dialogs work while the server hangs.
+        await pilot.press("f3", *"arithmetic")
+        await wait_until(pilot, lambda: app.query_one(ToolList).option_count == 1, "a search")
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        # Deleting the stuck server does not wait for it either.
+        table = app.query_one(ServerList)
+        table.focus()
+        table.move_cursor(row=0)
+        await pilot.press("d", "y")
+        assert "stuck" not in app.workspace.servers
+
+
+async def test_a_server_that_exits_at_start_shows_its_stderr(tmp_path: Path) -> None:
+    app = app_with(faulty_config("keyless", "--exit-at-start", "3"), tmp_path=tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until(pilot, lambda: server_status(app, "keyless") == "failed", "the failure")
+        app.query_one(ServerList).focus()
+        await pilot.press("l")
+        assert isinstance(app.screen, ServerLogScreen)
+        assert "missing API key FAULTY_KEY" in str(app.screen.query_one("#stderr").render())
+        assert "missing API key" in str(app.screen.query_one("#server-error").render())
+        # Reconnect from the log: it fails again, for the same reason, without hanging the UI.
+        await pilot.press("r")
+        assert not isinstance(app.screen, ServerLogScreen)
+        await wait_until(pilot, lambda: server_status(app, "keyless") == "failed", "the second failure")

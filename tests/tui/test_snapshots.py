@@ -107,3 +107,63 @@ def test_import_dialog(snap_compare: Any, tmp_path: Path) -> None:
 def test_help_screen(snap_compare: Any, tmp_path: Path) -> None:
     app = app_with(demo_stdio_config(), tmp_path=tmp_path, connect=False)
     assert snap_compare(app, terminal_size=(100, 30), press=["f1", "_"])
+
+
+ORDER_CALL = """\
+from generated.servers.demo import calculate
+
+lines = [(2, 9.5), (1, 20.0)]
+subtotal = 0.0
+for quantity, price in lines:
+    cost = await calculate(a=quantity, b=price, op="multiply")
+    subtotal = await calculate(a=subtotal, b=cost)
+print("subtotal:", subtotal)
+{"lines": len(lines), "subtotal": subtotal, "with_vat": await calculate(a=subtotal, b=1.2, op="multiply")}
+"""
+
+
+async def finished_run(pilot: Pilot[Any]) -> None:
+    """Search, highlight calculate, run code that calls it five times; pin the clocks shown."""
+    app = pilot.app
+    assert isinstance(app, PlaygroundApp)
+    await demo_ready(pilot)
+    await pilot.press("f3", *"multiply", "down")
+    await wait_until(pilot, lambda: app.selected_tool is not None and app.selected_tool.name == "calculate", "tool")
+    app.editor.text = ORDER_CALL
+    await wait_until(pilot, lambda: app.sandbox_state == "ready", "the sandbox", 120)
+    await pilot.press("f5")
+    await wait_until(pilot, lambda: not app.running, "the run", 120)
+    app.status.elapsed = 0.25
+    for record in app.output.trace.records:
+        record.duration = 0.012
+        app.output.trace.add_record(record)
+    await pilot.pause(0.3)
+
+
+def test_finished_run(snap_compare: Any, tmp_path: Path) -> None:
+    app = app_with(demo_stdio_config(), tmp_path=tmp_path, warm_sandbox=True)
+    assert snap_compare(app, terminal_size=(130, 36), run_before=finished_run)
+
+
+def test_trace_call_dialog(snap_compare: Any, tmp_path: Path) -> None:
+    app = app_with(demo_stdio_config(), tmp_path=tmp_path, warm_sandbox=True)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await finished_run(pilot)
+        app.output.activate("tab-trace")
+        app.output.trace.focus()
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+
+    assert snap_compare(app, terminal_size=(110, 32), run_before=run_before)
+
+
+def test_context_budget(snap_compare: Any, tmp_path: Path) -> None:
+    app = app_with(demo_stdio_config(), tmp_path=tmp_path)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await demo_ready(pilot)
+        await pilot.press("f7")
+        await pilot.pause(0.5)
+
+    assert snap_compare(app, terminal_size=(110, 32), run_before=run_before)

@@ -70,4 +70,4 @@ def test_app_falls_back_to_our_dark_theme_for_an_unknown_saved_theme() -> None:
 
     paths.settings_file().parent.mkdir(parents=True, exist_ok=True)
     paths.settings_file().write_text('{"theme": "gone"}')
-    assert PlaygroundApp(cursor_blink=False).theme == "codemode-dark"
+    assert PlaygroundApp(cursor_blink=False, warm_sandbox=False).theme == "codemode-dark"

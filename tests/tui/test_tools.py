@@ -7,6 +7,7 @@ from pathlib import Path
 
 from textual.widgets import DataTable, Input
 
+from codemode_tui.registry import ToolDefinition
 from codemode_tui.tui.screens.context_budget import ContextBudgetScreen
 from codemode_tui.tui.widgets.code_view import CodeView
 from codemode_tui.tui.widgets.preview_pane import PreviewPane
@@ -14,7 +15,7 @@ from codemode_tui.tui.widgets.server_filter import ServerFilter
 from codemode_tui.tui.widgets.tool_list import ToolList
 from tests.conftest import demo_stdio_config
 
-from .helpers import app_with, connected, wait_until
+from .helpers import app_with, connected, missing_command_config, wait_until
 
 
 def highlight(tool_list: ToolList, name: str) -> None:
@@ -72,7 +73,13 @@ async def test_search_as_you_type_ranks_tools_and_shows_scores(tmp_path: Path) -
         await wait_until(pilot, lambda: connected(app), "the demo server")
         tools = app.query_one(ToolList)
         await wait_until(pilot, lambda: tools.option_count == 10, "the tool list")
-        await pilot.press("f3", *"arithmetic")
+        # The best hit is highlighted for each new query (not the tool highlighted before).
+        highlight(tools, "add_note")
+        await pilot.press("f3", *"list notes")
+        await wait_until(pilot, lambda: tools.option_count == 4, "the search result")
+        assert tools.highlighted_tool is not None and tools.highlighted_tool.name == "list_notes"
+        app.query_one("#search", Input).value = ""
+        await pilot.press(*"arithmetic")
         await wait_until(pilot, lambda: tools.option_count == 1, "the search result")
         assert tools.highlighted_tool is not None and tools.highlighted_tool.name == "calculate"
         prompt = str(tools.get_option_at_index(0).prompt)
@@ -109,3 +116,21 @@ async def test_context_budget_compares_all_tools_with_the_meta_tools(tmp_path: P
         assert app.screen.query_one(DataTable).row_count == 1
         await pilot.press("escape")
         assert not isinstance(app.screen, ContextBudgetScreen)
+
+
+async def test_text_from_servers_is_shown_literally_never_as_markup(tmp_path: Path) -> None:
+    app = app_with(missing_command_config("odd"), tmp_path=tmp_path, connect=False)
+    hostile = {
+        "name": "[b]bold[/b]",
+        "description": "Uses [red]markup[/red] and [link=http://x]links[/link] $text-error",
+        "inputSchema": {"type": "object", "properties": {"q": {"type": "string", "description": "[i]x[/i]"}}},
+    }
+    async with app.run_test(size=(120, 36)) as pilot:
+        app.workspace.registry.load_tools("odd", [ToolDefinition.from_dict("odd", hostile)])
+        tools = app.query_one(ToolList)
+        await wait_until(pilot, lambda: tools.option_count == 1, "the tool")
+        assert str(tools.get_option_at_index(0).prompt).startswith("[b]bold[/b]")
+        preview = app.query_one(PreviewPane)
+        await wait_until(pilot, lambda: preview.tool is not None, "the preview")
+        assert str(preview.query_one("#details-description").render()) == hostile["description"]
+        assert "[b]bold[/b]" in str(preview.query_one("#details-title").render())

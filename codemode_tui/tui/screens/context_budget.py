@@ -43,7 +43,8 @@ class ContextBudgetScreen(ModalScreen[None]):
                 Content.assemble(
                     Content.styled("Every tool definition in the model's context\n", "bold"),
                     _bar(every, largest, "$text-error"),
-                    f" {every:,} tokens · {cost['tools']} tools from {cost['servers']} servers\n\n",
+                    f" {every:,} tokens · {cost['tools']} tools from {cost['servers']} server"
+                    f"{'s' if cost['servers'] != 1 else ''}\n\n",
                     Content.styled("Code Mode: the meta-tools only\n", "bold"),
                     _bar(meta, largest, "$text-success"),
                     f" {meta:,} tokens · {', '.join(cost['meta_tools']['names'])}\n\n",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Collection
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import ValidationError
 from textual import on
@@ -191,7 +191,7 @@ class ServerFormScreen(ModalScreen[MCPServerConfig | None]):
             cwd = self._value("cwd").strip() or None
             if cwd is not None and not Path(cwd).expanduser().is_dir():
                 raise FormError("cwd", f"working folder {cwd!r} does not exist")
-            fields: dict[str, object] = {"command": command, "args": args, "env": env, "cwd": cwd}
+            fields: dict[str, Any] = {"command": command, "args": args, "env": env, "cwd": cwd}
         else:
             url = self._value("url").strip()
             if not url:
@@ -200,7 +200,8 @@ class ServerFormScreen(ModalScreen[MCPServerConfig | None]):
                 raise FormError("url", "the URL must start with http:// or https://")
             fields = {"url": url, "headers": parse_pairs(self._value("headers"), "headers", "headers", sep=":")}
         try:
-            return MCPServerConfig(name=name, transport=transport, timeout=timeout, enabled=enabled, **fields)
+            fields.update(name=name, transport=transport, timeout=timeout, enabled=enabled)
+            return MCPServerConfig.model_validate(fields)
         except ValidationError as exc:
             error = exc.errors()[0]
             loc = [str(part) for part in error.get("loc", ())]

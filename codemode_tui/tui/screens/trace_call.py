@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -12,6 +13,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from ...executor.run_result import ToolCallRecord
 from ..formatting import format_duration, pretty_json
 from ..widgets.code_view import CodeView
 from ..widgets.trace_table import record_name, record_ok
@@ -23,7 +25,7 @@ class TraceCallScreen(ModalScreen[None]):
     CSS_PATH = Path(__file__).parent / "dialogs.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,enter", "close", "Close", id="call-close")]
 
-    def __init__(self, record: Any) -> None:
+    def __init__(self, record: ToolCallRecord) -> None:
         super().__init__()
         self.record = record
 
@@ -39,7 +41,7 @@ class TraceCallScreen(ModalScreen[None]):
             yield Static(
                 Content.assemble(
                     Content.styled(record_name(record), "bold"),
-                    Content.styled(f"  {format_duration(getattr(record, 'duration', None))}  ", "$text-muted"),
+                    Content.styled(f"  {format_duration(record.duration)}  ", "$text-muted"),
                     Content.styled(status[0], status[1]),
                 ),
                 classes="dialog-title",
@@ -48,19 +50,22 @@ class TraceCallScreen(ModalScreen[None]):
                 yield Static(Content.styled("Arguments", "bold"), classes="dialog-heading")
                 args = CodeView("", id="call-arguments")
                 yield args
-                error = getattr(record, "error", None)
-                yield Static(Content.styled("Error" if error else "Result", "bold"), classes="dialog-heading")
+                yield Static(Content.styled("Error" if record.error else "Result", "bold"), classes="dialog-heading")
                 yield CodeView("", id="call-result")
 
     def on_mount(self) -> None:
         record = self.record
-        self.query_one("#call-arguments", CodeView).show(pretty_json(getattr(record, "arguments", {})), "json")
-        error = getattr(record, "error", None)
+        self.query_one("#call-arguments", CodeView).show(pretty_json(record.arguments), "json")
         result_view = self.query_one("#call-result", CodeView)
-        if error:
-            result_view.show(str(error), "text")
-        else:
-            result_view.show(pretty_json(getattr(record, "result", None)), "json")
+        if record.error:
+            result_view.show(record.error, "text")
+            return
+        preview, size = record.preview, record.result_size
+        try:
+            result_view.show(pretty_json(json.loads(preview)), "json")
+        except ValueError:
+            shown = preview + ("\n…" if size > len(preview.encode()) else "")
+            result_view.show(shown or "(empty result)", "text")
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -52,13 +52,23 @@ class OutputPane(Vertical):
         self.log_widget.note(label)
         self.query_one(TabbedContent).active = "tab-output"
 
-    def show_value(self, value: Any, has_value: bool) -> None:
+    def show_value(self, value: Any, value_repr: str | None) -> None:
+        """The last expression's value: JSON data pretty-printed, anything else by its ``repr``."""
         view = self.query_one("#result", CodeView)
-        if not has_value:
+        if value_repr is None:
             view.show_message("The code ended without a value (its last line is not an expression).")
-            return
-        text, language = pretty_value(value)
-        view.show(text, language)
+        elif isinstance(value, str) and value == value_repr:  # not JSON data: the executor sent its repr
+            view.show(value_repr, "python")
+        else:
+            text, language = pretty_value(value)
+            view.show(text, language)
+
+    def clear(self) -> None:
+        self.log_widget.reset()
+        self.trace.reset()
+        self.query_one("#result", CodeView).show_message("The value of the last expression appears here.")
+        self.show_error(None)
+        self.count_calls()
 
     def show_error(self, text: str | None) -> None:
         view = self.query_one("#error", CodeView)

@@ -26,6 +26,7 @@ class StatusBar(Static):
     elapsed: reactive[float | None] = reactive(None)
     tool_calls: reactive[int] = reactive(0)
     running: reactive[bool] = reactive(False)
+    stop_hint: reactive[str] = reactive("ctrl+c stops")
     servers: reactive[str] = reactive("")
     message: reactive[str] = reactive("")
 
@@ -35,13 +36,17 @@ class StatusBar(Static):
             Content.styled(self.sandbox, SANDBOX_STYLES.get(self.sandbox, "")),
         ]
         if self.elapsed is not None:
-            parts += [Content.styled("  ⏱ ", "$text-muted"), Content(format_duration(self.elapsed))]
             calls = f"{self.tool_calls} tool call{'s' if self.tool_calls != 1 else ''}"
-            parts += [Content.styled("  ⚒ ", "$text-muted"), Content(calls)]
+            parts += [
+                Content.styled(" · ", "$text-muted"),
+                Content(format_duration(self.elapsed)),
+                Content.styled(" · ", "$text-muted"),
+                Content(calls),
+            ]
         if self.running:
-            parts.append(Content.styled("  ctrl+c stops", "$text-warning"))
+            parts += [Content.styled(" · ", "$text-muted"), Content.styled(self.stop_hint, "bold $text-warning")]
         if self.message:
-            parts += [Content("  "), Content.styled(self.message, "$text-muted")]
+            parts += [Content.styled(" · ", "$text-muted"), Content.styled(self.message, "$text-muted")]
         if self.servers:
-            parts += [Content("  "), Content.styled(self.servers, "$text-muted")]
+            parts += [Content.styled(" · ", "$text-muted"), Content.styled(self.servers, "$text-muted")]
         return Content.assemble(*parts)

@@ -35,9 +35,9 @@ class ToolList(OptionList):
             return None
         return self._tools[index]
 
-    def show(self, rows: list[ToolRow], total: int, *, searching: bool) -> None:
-        """Replace the options, keeping the highlighted tool when it is still listed."""
-        keep = self.highlighted_tool
+    def show(self, rows: list[ToolRow], total: int, *, searching: bool, keep_highlight: bool = False) -> None:
+        """Replace the options; the best hit is highlighted unless ``keep_highlight`` (same query, new tools)."""
+        keep = self.highlighted_tool if keep_highlight else None
         rows = rows[:MAX_ROWS]
         self._tools = [row.tool for row in rows]
         options = [Option(self._prompt(row), id=row.tool.qualified_name) for row in rows]
@@ -58,7 +58,7 @@ class ToolList(OptionList):
         tool = row.tool
         parts = [Content(tool.name), Content.styled(f" {tool.server}", "$text-muted")]
         if row.score is not None:
-            parts.append(Content.styled(f" {row.score:.2f}", "$text-accent"))
+            parts.append(Content.styled(f" {row.score:.2f}", "italic $text-muted"))
         return Content.assemble(*parts)
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:

@@ -2,33 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.widgets import DataTable
 
+from ...executor.run_result import ToolCallRecord
 from ..formatting import format_duration
 from ..messages import TraceCallSelected
 
 
-def record_name(record: Any) -> str:
-    for attr in ("qualified_name", "tool", "name"):
-        value = getattr(record, attr, None)
-        if isinstance(value, str) and value:
-            return value
-    return "?"
+def record_name(record: ToolCallRecord) -> str:
+    """``server__tool``: the name the registry and the trace know the call by."""
+    return record.name
 
 
-def record_ok(record: Any) -> bool | None:
+def record_ok(record: ToolCallRecord) -> bool | None:
     """True (ok), False (failed) or None (still running)."""
-    status = getattr(record, "status", None)
-    if isinstance(status, str):
-        return {"ok": True, "success": True, "error": False, "failed": False}.get(status)
-    ok = getattr(record, "ok", getattr(record, "success", None))
-    if ok is not None:
-        return bool(ok)
-    return getattr(record, "error", None) is None
+    return record.ok
 
 
 class TraceTable(DataTable[Content]):
@@ -40,7 +32,7 @@ class TraceTable(DataTable[Content]):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
-        self.records: list[Any] = []
+        self.records: list[ToolCallRecord] = []
 
     def on_mount(self) -> None:
         self.add_column("#", key="n", width=3)
@@ -52,9 +44,9 @@ class TraceTable(DataTable[Content]):
         self.records.clear()
         self.clear()
 
-    def add_record(self, record: Any) -> None:
+    def add_record(self, record: ToolCallRecord) -> None:
         """Add a call, or update its row when the same call finishes."""
-        key = str(getattr(record, "call_id", None) or getattr(record, "id", None) or len(self.records) + 1)
+        key = str(record.call_id)
         cells = self._cells(len(self.records) + 1, record)
         if key in self.rows:
             index = self.get_row_index(key)
@@ -66,16 +58,15 @@ class TraceTable(DataTable[Content]):
         self.records.append(record)
         self.add_row(*cells, key=key)
 
-    def _cells(self, number: int, record: Any) -> tuple[Content, ...]:
+    def _cells(self, number: int, record: ToolCallRecord) -> tuple[Content, ...]:
         ok = record_ok(record)
         if ok is None:
             status = Content.styled("running", "$text-warning")
         elif ok:
             status = Content.styled("ok", "$text-success")
         else:
-            error = getattr(record, "error", None)
-            status = Content.styled(f"error: {error}" if error else "error", "$text-error")
-        duration = getattr(record, "duration", None)
+            status = Content.styled(f"error: {record.error}" if record.error else "error", "$text-error")
+        duration = record.duration
         return (
             Content(str(number)),
             Content(record_name(record)),
