@@ -18,6 +18,7 @@ from typing import Any
 
 from . import __version__
 from .config import ConfigError, MCPServerConfig
+from .snippets import SnippetError
 from .workspace import Workspace
 
 Handler = Callable[[argparse.Namespace], int]
@@ -93,7 +94,8 @@ def _parse_pairs(items: Sequence[str], what: str) -> dict[str, str]:
 
 def cmd_servers_add(args: argparse.Namespace) -> int:
     workspace = _workspace(args)
-    command, url = (args.target, None) if not args.target.startswith(("http://", "https://")) else (None, args.target)
+    is_url = "://" in args.target or args.transport in ("http", "sse")
+    command, url = (None, args.target) if is_url else (args.target, None)
     try:
         config = MCPServerConfig(
             name=args.name,
@@ -158,6 +160,161 @@ def cmd_tools(args: argparse.Namespace) -> int:
     return asyncio.run(go())
 
 
+def cmd_search(args: argparse.Namespace) -> int:
+    async def go() -> int:
+        async with _workspace(args) as workspace:
+            await _discover(workspace)
+            answer = workspace.meta.search_tools(args.query, server=args.server, limit=args.limit)
+            if args.json:
+                _print_json(answer)
+            else:
+                for hit in answer["hits"]:
+                    print(f"{hit['score']:7.2f}  {hit['name']:<40} {hit['description']}")
+                if not answer["hits"]:
+                    _err(f"no tool matches {args.query!r}")
+            return 0
+
+    return asyncio.run(go())
+
+
+# -- running code --------------------------------------------------------------------
+
+
+def _print_run(result: Any, *, as_json: bool) -> int:
+    from .snippets.skill_runtime import print_result
+
+    print_result(result, as_json=as_json)
+    if not as_json:
+        calls = result.trace
+        failed = sum(1 for call in calls if call.ok is False)
+        summary = f"{len(calls)} tool call{'s' * (len(calls) != 1)}" + (f", {failed} failed" if failed else "")
+        notes = f"; {', '.join(result.notes)}" if result.notes else ""
+        status = "ok" if result.success else "error"
+        _err(f"-- {status} in {result.duration:.2f} s, {summary}{notes}")
+    return 0 if result.success else 1
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    try:
+        code = sys.stdin.read() if args.file == "-" else path.read_text(encoding="utf-8")
+    except OSError as exc:
+        _err(f"error: cannot read {args.file}: {exc.strerror or exc}")
+        return 2
+
+    async def go() -> int:
+        async with _workspace(args) as workspace:
+            await _discover(workspace)
+            executor = await workspace.ensure_executor(sandbox=args.sandbox)
+            result = await executor.execute(code, timeout=args.timeout)
+            return _print_run(result, as_json=args.json)
+
+    return asyncio.run(go())
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .server_mode import serve
+
+    workspace = _workspace(args)
+    asyncio.run(
+        serve(
+            workspace,
+            transport=args.transport,
+            host=args.host,
+            port=args.port,
+            allow_direct_calls=args.allow_direct_calls,
+        )
+    )
+    return 0
+
+
+# -- skills ----------------------------------------------------------------------
+
+
+def cmd_skills_list(args: argparse.Namespace) -> int:
+    workspace = _workspace(args)
+    snippets = workspace.snippets.list()
+    if args.json:
+        _print_json([{k: v for k, v in s.to_dict().items() if k != "code"} for s in snippets])
+    else:
+        for snippet in snippets:
+            params = " ".join(p.name + ("" if p.required else "?") for p in snippet.parameters)
+            print(f"{snippet.name:<30} {snippet.description}" + (f"  [{params}]" if params else ""))
+    for path, problem in workspace.snippets.problems.items():
+        _err(f"skipped {path.name}: {problem}")
+    return 0
+
+
+def cmd_skills_save(args: argparse.Namespace) -> int:
+    from .snippets import Snippet, SnippetParam
+
+    workspace = _workspace(args)
+    code = Path(args.file).read_text(encoding="utf-8")
+    params = [SnippetParam.parse_spec(spec) for spec in args.param]
+    snippet = Snippet(name=args.name, code=code, description=args.description or "", parameters=params)
+    saved = workspace.snippets.save(snippet, tools=workspace.registry.list_tools())
+    _err(f"saved skill {saved.name!r} to {workspace.snippets.path(saved.name)}")
+    return 0
+
+
+def cmd_skills_run(args: argparse.Namespace) -> int:
+    values = _parse_pairs(args.arg, "--arg")
+
+    async def go() -> int:
+        async with _workspace(args) as workspace:
+            snippet = workspace.snippets.get(args.name)
+            snippet.bind(values)  # a missing or mistyped value fails before any server starts
+            await _discover(workspace)
+            executor = await workspace.ensure_executor()
+            result = await executor.execute_skill(args.name, values, timeout=args.timeout)
+            return _print_run(result, as_json=args.json)
+
+    return asyncio.run(go())
+
+
+def cmd_skills_export(args: argparse.Namespace) -> int:
+    from .snippets import export_skill
+
+    async def go() -> int:
+        async with _workspace(args) as workspace:
+            snippet = workspace.snippets.get(args.name)
+            needed = [name for name in snippet.servers if name in workspace.servers]
+            for name in needed:  # tool signatures for references/tools.md; a failed server only loses those
+                try:
+                    await workspace.registry.discover_server(name)
+                except Exception as exc:  # reported; the export goes on without those signatures
+                    _err(f"{name}: {exc}")
+            folder = export_skill(
+                snippet,
+                Path(args.out),
+                servers=workspace.servers,
+                tools=workspace.registry.list_tools(),
+                license=args.license,
+                overwrite=args.overwrite,
+            )
+            print(folder)
+            return 0
+
+    return asyncio.run(go())
+
+
+def cmd_skills_import(args: argparse.Namespace) -> int:
+    from .snippets import import_skill
+
+    workspace = _workspace(args)
+    snippet = import_skill(Path(args.dir))
+    saved = workspace.snippets.save(snippet, overwrite=args.overwrite, tools=workspace.registry.list_tools())
+    _err(f"imported skill {saved.name!r}")
+    return 0
+
+
+def cmd_skills_delete(args: argparse.Namespace) -> int:
+    workspace = _workspace(args)
+    workspace.snippets.delete(args.name)
+    _err(f"deleted skill {args.name!r}")
+    return 0
+
+
 # -- parser ----------------------------------------------------------------------
 
 
@@ -165,8 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="codemode-tui",
         description=(
-            "MCP Code Mode: explore MCP servers, generate typed Python bindings "
-            "and run code that composes their tools."
+            "MCP Code Mode: explore MCP servers, generate typed Python bindings and run code that composes their tools."
         ),
         epilog="With no command, opens the playground on the saved servers (the bundled demo server on first start).",
     )
@@ -193,7 +349,13 @@ def build_parser() -> argparse.ArgumentParser:
     servers_sub = servers.add_subparsers(title="servers commands", metavar="ACTION", required=True)
     p = command("list", cmd_servers_list, "list configured servers", servers_sub)
     p.add_argument("--json", action="store_true", help="print JSON on stdout")
-    p = command("add", cmd_servers_add, "add a server: a command (stdio) or a URL (http/sse)", servers_sub)
+    p = command(
+        "add",
+        cmd_servers_add,
+        "add a server: a command (stdio) or a URL (http/sse); options go before NAME, "
+        "everything after the command is passed to it",
+        servers_sub,
+    )
     p.add_argument("name")
     p.add_argument("target", help="command to run, or http(s) URL")
     p.add_argument("args", nargs=argparse.REMAINDER, help="arguments of the command")
@@ -219,6 +381,55 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--server", metavar="NAME", help="only this server's tools")
     p.add_argument("--json", action="store_true", help="print JSON on stdout")
 
+    p = command("search", cmd_search, "rank the tools for a query (progressive discovery)")
+    p.add_argument("query")
+    p.add_argument("--server", metavar="NAME", help="only this server's tools")
+    p.add_argument("--limit", type=int, default=10, help="at most this many hits (default 10)")
+    p.add_argument("--json", action="store_true", help="print JSON on stdout")
+
+    p = command("run", cmd_run, "run a Python file (or - for stdin) in the sandbox with the tools' bindings")
+    p.add_argument("file", help="Python file to run; top-level await works")
+    p.add_argument("--timeout", type=float, metavar="S", help="stop the run after S seconds")
+    p.add_argument("--sandbox", choices=["local", "eval"], help="local kernel (default, isolated) or eval (in-process)")
+    p.add_argument("--json", action="store_true", help="print the run (output, value, error, trace) as JSON")
+
+    p = command("serve", cmd_serve, "serve the meta-tools (search, details, execute_code, skills) as an MCP server")
+    p.add_argument("--transport", choices=["stdio", "http"], default="stdio", help="default: stdio")
+    p.add_argument("--host", default="127.0.0.1", help="address for http (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port for http (default 8000)")
+    p.add_argument("--allow-direct-calls", action="store_true", help="also offer call_tool, one tool without code")
+
+    skills = sub.add_parser("skills", help="save, list, run, export and import skills (saved snippets)")
+    skills_sub = skills.add_subparsers(title="skills commands", metavar="ACTION", required=True)
+    p = command("list", cmd_skills_list, "list saved skills", skills_sub)
+    p.add_argument("--json", action="store_true", help="print JSON on stdout")
+    p = command("save", cmd_skills_save, "save a Python file as a skill", skills_sub)
+    p.add_argument("name", help="lowercase-with-hyphens, 1 to 64 characters")
+    p.add_argument("--file", required=True, metavar="FILE.py")
+    p.add_argument("--description", metavar="TEXT", help="one line saying what it does")
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME:TYPE[=DEFAULT]",
+        help="a parameter the code uses as a variable (types: str int float bool list dict json)",
+    )
+    p = command("run", cmd_skills_run, "run a saved skill", skills_sub)
+    p.add_argument("name")
+    p.add_argument("--arg", action="append", default=[], metavar="NAME=VALUE", help="a parameter's value")
+    p.add_argument("--timeout", type=float, metavar="S", help="stop the run after S seconds")
+    p.add_argument("--json", action="store_true", help="print the run as JSON")
+    p = command("export", cmd_skills_export, "export a skill as an Agent Skill folder (SKILL.md + script)", skills_sub)
+    p.add_argument("name")
+    p.add_argument("--out", required=True, metavar="DIR", help="the folder <DIR>/<name>/ is created")
+    p.add_argument("--license", help="license field of SKILL.md")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing exported folder")
+    p = command("import", cmd_skills_import, "import an Agent Skill folder as a saved skill", skills_sub)
+    p.add_argument("dir")
+    p.add_argument("--overwrite", action="store_true", help="replace a saved skill of the same name")
+    p = command("delete", cmd_skills_delete, "delete a saved skill", skills_sub)
+    p.add_argument("name")
+
     return parser
 
 
@@ -229,7 +440,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.config = None
     try:
         return int(args.handler(args))
-    except ConfigError as exc:
+    except (ConfigError, SnippetError) as exc:
         _err(f"error: {exc}")
         return 2
     except KeyboardInterrupt:

@@ -9,6 +9,7 @@ saved servers (creating a first configuration with the demo server), owns the
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -27,6 +28,7 @@ from .executor import CodeModeConfig, CodeModeExecutor
 from .meta_tools import MetaTools
 from .registry import DiscoveryOutcome, ToolRegistry
 from .search import SearchIndex
+from .snippets import RunHistory, SnippetStore
 
 DEMO_SERVER_NAME = "demo"
 
@@ -61,6 +63,9 @@ class Workspace:
         # How code runs (sandbox, limits); read when the executor is first created.
         self.executor_config = CodeModeConfig()
         self._executor: CodeModeExecutor | None = None
+        # Saved snippets (skills) and the run history, in the data folder.
+        self.snippets = SnippetStore()
+        self.history = RunHistory()
         self._load()
 
     # -- configuration ----------------------------------------------------------
@@ -149,6 +154,14 @@ class Workspace:
     def warm_executor(self) -> asyncio.Task[None]:
         """Start the sandbox in the background (about 2 s for a local kernel), e.g. while the UI opens."""
         return self.executor.warm()
+
+    async def ensure_executor(self, *, sandbox: str | None = None) -> CodeModeExecutor:
+        """The executor with its sandbox started; ``sandbox`` picks the kind before first use."""
+        if sandbox is not None and self._executor is None:
+            self.executor_config = dataclasses.replace(self.executor_config, sandbox=sandbox)  # type: ignore[arg-type]
+        executor = self.executor
+        await executor.setup()
+        return executor
 
     async def close(self) -> None:
         """Close every session and engine part; safe to call twice."""

@@ -1,0 +1,88 @@
+"""What an exported skill script runs: flags in, servers up, code in a sandbox, output out.
+
+Kept in the engine (not pasted into every script) so exported skills stay a
+few lines long and improve with the installed codemode-tui.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..config import ConfigError, load_servers
+from ..registry import ToolRegistry
+from .model import Snippet, SnippetError, SnippetParam, assignments
+from .skills import expand_server
+
+
+def build_parser(name: str, description: str, params: list[SnippetParam]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=name, description=description)
+    for param in params:
+        default = f" (default: {json.dumps(param.default)})" if param.has_default else " (required)"
+        parser.add_argument(
+            "--" + param.name.replace("_", "-"),
+            dest=param.name,
+            metavar=param.type.upper(),
+            help=f"{param.description or param.name} [{param.type}]{default}",
+        )
+    parser.add_argument("--json", action="store_true", help="print output, result and trace as JSON")
+    parser.add_argument("--timeout", type=float, default=None, help="stop the run after this many seconds")
+    return parser
+
+
+async def run_code_with_servers(
+    code: str, values: dict[str, Any], servers_file: Path, *, timeout: float | None = None
+) -> Any:
+    """Connect to the servers in ``servers_file``, run ``code`` with ``values`` bound; return the RunResult."""
+    from ..executor import CodeModeExecutor
+
+    configs = [expand_server(config, os.environ) for config in load_servers(servers_file).values()]
+    async with ToolRegistry(configs) as registry:
+        outcomes = await registry.discover_all()
+        failed = [f"{o.server}: {o.error}" for o in outcomes.values() if not o.ok]
+        if failed:
+            raise SnippetError("cannot reach the servers this skill needs:\n" + "\n".join(failed))
+        async with CodeModeExecutor(registry) as executor:
+            if values:
+                bound = await executor.execute(assignments(values))
+                if not bound.success:
+                    raise SnippetError(f"could not set the parameters: {bound.error}")
+            return await executor.execute(code, timeout=timeout)
+
+
+def print_result(result: Any, *, as_json: bool) -> None:
+    """Print a RunResult as the playground shows it: stdout, then the value."""
+    if as_json:
+        print(json.dumps(result.to_dict(), indent=2, default=str))
+        return
+    if result.stdout:
+        sys.stdout.write(result.stdout)
+    if result.value is not None:
+        print(json.dumps(result.value, indent=2, default=str) if not isinstance(result.value, str) else result.value)
+    if result.stderr:
+        sys.stderr.write(result.stderr)
+    if result.error is not None:
+        print(result.error.traceback or f"{result.error.type}: {result.error.message}", file=sys.stderr)
+
+
+def run_script(
+    name: str, description: str, parameters: list[dict[str, Any]], code: str, servers_file: Path
+) -> int:
+    """Entry point of an exported skill script; returns the exit code."""
+    params = [SnippetParam.from_dict(p) for p in parameters]
+    args = build_parser(name, description, params).parse_args()
+    snippet = Snippet(name=name, code=code, description=description, parameters=params)
+    try:
+        given = {p.name: getattr(args, p.name) for p in params if getattr(args, p.name) is not None}
+        values = snippet.bind(given)
+        result = asyncio.run(run_code_with_servers(code, values, servers_file, timeout=args.timeout))
+    except (SnippetError, ConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print_result(result, as_json=args.json)
+    return 0 if result.success else 1

@@ -1,0 +1,102 @@
+"""The headless command line, as a CI script would use it: subprocesses, --json, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def cli(isolated_home: Path, tmp_path: Path):
+    config = tmp_path / "mcp.json"
+    config.write_text(
+        json.dumps({"mcpServers": {"demo": {"command": sys.executable, "args": ["-m", "codemode_tui", "demo-server"]}}})
+    )
+
+    def run(*args: str, use_config: bool = True, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "codemode_tui", *args]
+        if use_config:
+            command += ["--config", str(config)]
+        env = {**os.environ, "CODEMODE_TUI_HOME": str(isolated_home)}
+        return subprocess.run(command, capture_output=True, text=True, timeout=180, env=env, input=stdin)
+
+    return run
+
+
+def test_help_lists_every_mode(cli) -> None:
+    out = cli("--help", use_config=False)
+    assert out.returncode == 0
+    for command in ("servers", "tools", "search", "run", "serve", "skills", "demo-server"):
+        assert command in out.stdout
+
+
+def test_servers_commands_edit_the_saved_configuration(cli, tmp_path: Path, isolated_home: Path) -> None:
+    added = cli(
+        "servers", "add", "time", sys.executable, "-m", "mcp_server_time", "--local-timezone", "UTC", use_config=False
+    )
+    assert added.returncode == 0
+    listed = json.loads(cli("servers", "list", "--json", use_config=False).stdout)
+    assert listed[1]["target"].endswith(
+        "-m mcp_server_time --local-timezone UTC"
+    )  # flags after the command are its own
+    listed = json.loads(cli("servers", "list", "--json", use_config=False).stdout)
+    assert [s["name"] for s in listed] == ["demo", "time"]
+    other = tmp_path / "claude.json"
+    other.write_text(json.dumps({"mcpServers": {"time": {"command": "x"}, "web": {"url": "http://127.0.0.1:9/mcp"}}}))
+    report = json.loads(cli("servers", "import", str(other), "--json", use_config=False).stdout)
+    assert report == {"added": ["web"], "replaced": [], "conflicts": ["time"]}
+    bad = cli("servers", "add", "--transport", "http", "x", "ftp://nope", use_config=False)
+    assert bad.returncode == 2 and "url must start with http" in bad.stderr
+    assert cli("servers", "remove", "web", use_config=False).returncode == 0
+    broken = isolated_home / "config" / "servers.json"
+    broken.write_text("{oops")
+    failed = cli("servers", "list", use_config=False)
+    assert failed.returncode == 2 and "not valid JSON" in failed.stderr and str(broken) in failed.stderr
+    assert broken.read_text() == "{oops"
+
+
+def test_tools_and_search_as_json(cli) -> None:
+    tools = json.loads(cli("tools", "--json").stdout)
+    assert {t["qualifiedName"] for t in tools} >= {"demo__calculate", "demo__read_file"}
+    found = cli("search", "read a text file", "--json", "--limit", "3")
+    assert found.returncode == 0
+    answer = json.loads(found.stdout)
+    assert answer["hits"][0]["name"] == "demo__read_file" and answer["returned"] <= 3
+    assert "demo: 10 tools" in found.stderr  # progress on stderr, data on stdout
+
+
+def test_run_prints_output_result_and_trace(cli, tmp_path: Path) -> None:
+    script = tmp_path / "job.py"
+    script.write_text(
+        "from generated.servers.demo import calculate, write_file, read_file\n"
+        "await write_file(path='out.txt', content='hello')\n"
+        "print((await read_file(path='out.txt')).upper())\n"
+        "await calculate(a=6, b=7, op='multiply')\n"
+    )
+    plain = cli("run", str(script))
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout == "HELLO\n42.0\n"
+    assert "3 tool calls" in plain.stderr
+    as_json = json.loads(cli("run", str(script), "--json").stdout)
+    assert as_json["success"] and as_json["value"] == 42.0
+    assert [c["name"] for c in as_json["trace"]] == ["demo__write_file", "demo__read_file", "demo__calculate"]
+
+
+def test_failing_run_exits_non_zero(cli, tmp_path: Path) -> None:
+    script = tmp_path / "bad.py"
+    script.write_text("from generated.servers.demo import always_fails\nawait always_fails(reason='nope')\n")
+    out = cli("run", str(script), "--json")
+    assert out.returncode == 1
+    result = json.loads(out.stdout)
+    assert (
+        result["success"] is False and result["error"]["type"] == "ToolError" and "nope" in result["error"]["message"]
+    )
+    missing = cli("run", str(tmp_path / "missing.py"))
+    assert missing.returncode == 2 and "cannot read" in missing.stderr
+    timeout = cli("run", "-", "--timeout", "1", stdin="while True:\n    pass\n")
+    assert timeout.returncode == 1 and "timed out" in timeout.stderr

@@ -1,0 +1,117 @@
+"""``codemode-tui serve`` driven by the MCP SDK's own client, over stdio and streamable HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx2
+import pytest
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+from mcp.client.streamable_http import streamable_http_client
+
+from tests.conftest import free_port
+
+COMPOSE = """\
+import asyncio
+from generated.servers.demo import add_note, calculate, search_notes
+note = await add_note(title="groceries", body="milk and tea", tags=["home"])
+found, total = await asyncio.gather(search_notes(query="tea"), calculate(a=19, b=23))
+{"id": note["id"], "found": [n["title"] for n in found], "total": total}
+"""
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    path = tmp_path / "mcp.json"
+    servers = {
+        "demo": {"command": sys.executable, "args": ["-m", "codemode_tui", "demo-server"]},
+        "broken": {"command": "no-such-mcp-server-binary"},
+    }
+    path.write_text(json.dumps({"mcpServers": servers}))
+    return path
+
+
+def structured(result) -> dict:
+    assert not result.is_error, result.content
+    data = result.structured_content
+    return data["result"] if list(data) == ["result"] else data
+
+
+async def exercise(session: ClientSession, *, direct_calls: bool) -> None:
+    init_tools = {tool.name for tool in (await session.list_tools()).tools}
+    assert {"list_servers", "search_tools", "get_tool_details", "execute_code", "run_skill"} <= init_tools
+    assert ("call_tool" in init_tools) is direct_calls
+
+    servers = structured(await session.call_tool("list_servers", {}))
+    by_name = {s["name"]: s for s in servers["servers"]}
+    assert by_name["demo"]["status"] == "connected" and by_name["demo"]["tool_count"] == 10
+    assert by_name["broken"]["status"] == "failed" and "not found" in by_name["broken"]["error"]
+
+    hits = structured(await session.call_tool("search_tools", {"query": "multiply two numbers"}))
+    assert hits["hits"][0]["name"] == "demo__calculate"
+    details = structured(await session.call_tool("get_tool_details", {"tool_name": "demo__calculate"}))
+    assert details["importLine"] == "from generated.servers.demo import calculate"
+    unknown = await session.call_tool("get_tool_details", {"tool_name": "demo__calculat"})
+    assert unknown.is_error and "did you mean" in unknown.content[0].text
+
+    run = structured(await session.call_tool("execute_code", {"code": COMPOSE}))
+    assert run["success"], run
+    assert run["value"]["found"] == ["groceries"] and run["value"]["total"] == 42.0
+    assert sorted(call["tool"] for call in run["trace"]) == ["demo__add_note", "demo__calculate", "demo__search_notes"]
+    assert len(run["trace"]) == 3
+
+    failing = structured(await session.call_tool("execute_code", {"code": "1 / 0"}))
+    assert not failing["success"] and failing["error"]["type"] == "ZeroDivisionError"
+
+    if direct_calls:
+        direct = await session.call_tool("call_tool", {"tool_name": "demo__calculate", "arguments": {"a": 2, "b": 5}})
+        assert not direct.is_error
+    else:
+        refused = await session.call_tool("call_tool", {"tool_name": "demo__calculate", "arguments": {}})
+        assert refused.is_error
+
+
+async def test_serve_over_stdio(config_file: Path, isolated_home: Path) -> None:
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "codemode_tui", "serve", "--config", str(config_file)],
+        env={"CODEMODE_TUI_HOME": str(isolated_home)},
+    )
+    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+        init = await session.initialize()
+        assert "generated.servers" in (init.instructions or "")
+        await exercise(session, direct_calls=False)
+
+
+async def test_serve_over_http_with_direct_calls(config_file: Path, isolated_home: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "CODEMODE_TUI_HOME": str(isolated_home)}
+    command = [sys.executable, "-m", "codemode_tui", "serve", "--config", str(config_file)]
+    command += ["--transport", "http", "--port", str(port), "--allow-direct-calls"]
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}/mcp"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx2.get(url, timeout=1)
+                break
+            except httpx2.HTTPError:
+                assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else "serve exited"
+                assert time.monotonic() < deadline, "serve --transport http did not come up"
+                time.sleep(0.2)
+        async with streamable_http_client(url) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            await exercise(session, direct_calls=True)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
