@@ -17,6 +17,7 @@ import pytest_asyncio
 
 from codemode_tui import CodeModeConfig, CodeModeExecutor, ToolRegistry, Workspace
 from codemode_tui.executor import RunResult, SandboxStartError
+from codemode_tui.executor import client_runtime as runtime
 from codemode_tui.executor.config import sandbox_environment
 from codemode_tui.executor.kernel_sandbox import KernelSandbox
 from tests.conftest import demo_stdio_config
@@ -107,6 +108,20 @@ environ_file = open("/proc/self/environ", "rb").read().decode(errors="replace")
 """
     value = ok(await executor.execute(code)).value
     assert value == [None, False, "shared on purpose", "yes", None]  # ...the kernel does not
+
+
+async def test_the_local_bridge_is_a_private_socket_that_wants_the_token(executor: CodeModeExecutor) -> None:
+    settings = executor.bridge.client_settings()
+    path = Path(settings["path"])
+    assert executor.session_dir is not None and path.parent == executor.session_dir
+    assert path.stat().st_mode & 0o777 == 0o600
+    reader, writer = await asyncio.open_unix_connection(str(path))
+    writer.write(runtime.encode_frame({"hello": "guessed", "v": 1}))
+    writer.write(runtime.encode_frame({"i": 1, "t": "demo__add_note", "a": {"title": "x"}, "r": None}))
+    await writer.drain()
+    answer = await asyncio.wait_for(reader.read(), 5)  # the bridge answers once, then closes
+    writer.close()
+    assert b"refused: wrong or missing token" in answer and b'"i"' not in answer
 
 
 async def test_the_environment_is_an_allow_list() -> None:

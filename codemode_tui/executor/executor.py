@@ -18,7 +18,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import shutil
+import socket
 import tempfile
 import time
 import uuid
@@ -49,6 +51,14 @@ log = logging.getLogger(__name__)
 RESTART_WAIT = 0.7
 #: Longest wait for the interrupt request itself.
 INTERRUPT_WAIT = 0.3
+
+
+def _socket_path(session: Path) -> Path | None:
+    """A Unix socket for a kernel on this machine, when the OS has them and the path fits (~100 bytes)."""
+    path = session / "bridge.sock"
+    if not hasattr(socket, "AF_UNIX") or len(os.fsencode(path)) > 100:
+        return None
+    return path
 
 
 class CodeModeExecutor:
@@ -162,6 +172,8 @@ class CodeModeExecutor:
             else:
                 from .kernel_sandbox import KernelSandbox
 
+                if self.config.sandbox == "local":
+                    self.bridge.unix_path = _socket_path(session)
                 await self.bridge.start()
                 bridge_settings = self.bridge.client_settings()
                 sandbox = KernelSandbox(self.config, session)
@@ -207,6 +219,7 @@ class CodeModeExecutor:
                 await asyncio.wait_for(sandbox.stop(), 1.5)
         if session is not None:
             shutil.rmtree(session, ignore_errors=True)
+        await self.bridge.close()  # it listens in the old folder; the new sandbox gets a new socket
         self._setup_task = None
         await self.setup()
 

@@ -43,7 +43,7 @@ def setup(params: dict[str, Any]) -> dict[str, Any]:
     import tempfile
     import types
 
-    state = sys.modules.get("_codemode_kernel")
+    state: Any = sys.modules.get("_codemode_kernel")
     if state is None:
         state = types.ModuleType("_codemode_kernel")
         state.bindings_dir = None
@@ -87,7 +87,7 @@ def setup(params: dict[str, Any]) -> dict[str, Any]:
     client.set_run_id_provider(current_request)
     bridge = params.get("bridge")
     if bridge is not None and (bridge != state.bridge or getattr(client, "_bridge", None) is None):
-        client.configure_bridge(bridge["host"], int(bridge["port"]), bridge["token"])
+        client.configure_bridge(bridge.get("host"), bridge.get("port"), bridge["token"], path=bridge.get("path"))
         state.bridge = bridge
 
     # -- hooks (once per kernel process) --------------------------------------

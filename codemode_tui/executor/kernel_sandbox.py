@@ -46,6 +46,11 @@ def _import_code_sandboxes() -> tuple[Any, Any]:
     return JupyterServerSandbox, SandboxConfig
 
 
+def _quietly(function: Any, *args: Any, **kwargs: Any) -> None:
+    with contextlib.suppress(Exception):
+        function(*args, **kwargs)
+
+
 def split_token(url: str, token: str | None) -> tuple[str, str | None]:
     """``(base URL, token)`` with a ``?token=`` moved out of the URL."""
     parsed = urlparse(url)
@@ -101,6 +106,7 @@ class KernelSandbox(Sandbox):
         timeout = self.config.startup_timeout
         # code-sandboxes takes half a second to import: do it while the server boots.
         importing = asyncio.ensure_future(asyncio.to_thread(_import_code_sandboxes))
+        token: str | None
         try:
             if self.config.sandbox == "local":
                 self.server = LocalJupyterServer(self.session_dir / "server", sandbox_environment(self.config))
@@ -119,9 +125,13 @@ class KernelSandbox(Sandbox):
         except Exception as exc:
             said = f"\n{self.server.said()}" if self.server is not None and self.server.said() else ""
             raise SandboxStartError(f"the Jupyter Server at {url} could not start a kernel: {exc}{said}") from None
-        kernel_id = self._cs.kernel_client.id
-        # Its own websocket would queue every message of the session unread: ours streams them.
-        await asyncio.to_thread(self._cs.kernel_client.stop, shutdown_kernel=False)
+        kernel_client = self._cs.kernel_client
+        kernel_id = kernel_client.id
+        # Its own websocket would queue every message of the session unread: ours streams them.  Closing it
+        # can wait ~10 s for the websocket library's close handshake, so it closes in the background.
+        threading.Thread(
+            target=_quietly, args=(kernel_client.stop,), kwargs={"shutdown_kernel": False}, daemon=True
+        ).start()
         self.channel = KernelChannel(url, token, kernel_id)
         self.channel.on_kernel_lost = self._on_kernel_lost
         try:
@@ -286,7 +296,7 @@ class KernelSandbox(Sandbox):
             # The kernel's process group also holds what the code started (a subprocess, a pool):
             # a graceful kernel shutdown leaves those running, so the whole group goes.
             pgid = self.kernel_info.get("pgid")
-            if isinstance(pgid, int) and pgid > 1:
+            if isinstance(pgid, int) and pgid > 1 and hasattr(os, "killpg"):
                 with contextlib.suppress(OSError):
                     os.killpg(pgid, signal.SIGKILL)
             self.server.stop()

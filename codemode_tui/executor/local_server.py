@@ -205,8 +205,9 @@ class LocalJupyterServer:
         process, self.process = self.process, None
         if process is None:
             return
-        with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
-            os.killpg(process.pid, signal.SIGKILL)
+        if hasattr(os, "killpg"):
+            with contextlib.suppress(OSError):
+                os.killpg(process.pid, signal.SIGKILL)
         with contextlib.suppress(ProcessLookupError, OSError):
             process.kill()
         with contextlib.suppress(subprocess.TimeoutExpired):

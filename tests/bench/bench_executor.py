@@ -10,11 +10,14 @@ Goals (issue "Sandboxed execution"):
 * run latency of ``1 + 1`` after warm-up under 100 ms;
 * kernel start about 2 s (the playground warms it in the background).
 
-The trivial tool is the bundled demo server's ``calculate`` over stdio.  Each
-measurement is repeated (``--rounds``) and the median kept, interleaving the
-direct and sandboxed loops so machine load hits both alike.
+The trivial tool is the bundled demo server's ``calculate`` over stdio, or with
+``--server everything`` the reference ``everything`` server's ``echo`` (Node,
+``npx -y @modelcontextprotocol/server-everything``; its calls are cheaper, so
+the bridge's share is larger).  Each measurement is repeated (``--rounds``)
+and the median kept, interleaving the direct and sandboxed loops so machine
+load hits both alike.
 
-Run:  python tests/bench/bench_executor.py [--calls 500] [--rounds 3] [--sandbox local eval]
+Run:  python tests/bench/bench_executor.py [--calls 500] [--rounds 3] [--sandbox local eval] [--server demo]
 Prints a table; exits non-zero when a goal for the local kernel is missed.
 """
 
@@ -39,12 +42,18 @@ LATENCY_GOAL = 0.100
 
 LOOP = """
 import time
-from generated.servers.demo import calculate
+from generated.servers.{module} import {function}
 started = time.perf_counter()
 for i in range({calls}):
-    await calculate(a=i, b=1)
+    await {function}({arguments})
 time.perf_counter() - started
 """
+
+#: server -> (module, function, keyword arguments in sandbox code, tool name, direct arguments)
+TRIVIAL = {
+    "demo": ("demo", "calculate", "a=i, b=1", "calculate", lambda i: {"a": i, "b": 1}),
+    "everything": ("everything", "echo", "message=str(i)", "echo", lambda i: {"message": str(i)}),
+}
 
 GATHER = """
 import asyncio, time
@@ -55,28 +64,31 @@ time.perf_counter() - started
 """
 
 
-async def direct_calls(registry: ToolRegistry, calls: int) -> float:
-    # The SDK's own ClientSession of the registry's demo connection: the very same server process.
-    session = registry.connection("demo")._session
+async def direct_calls(registry: ToolRegistry, server: str, calls: int) -> float:
+    # The SDK's own ClientSession of the registry's connection: the very same server process.
+    session = registry.connection(server)._session
     assert session is not None
+    _, _, _, tool, arguments = TRIVIAL[server]
     started = time.perf_counter()
     for i in range(calls):
-        await session.call_tool("calculate", {"a": i, "b": 1})
+        await session.call_tool(tool, arguments(i))
     return time.perf_counter() - started
 
 
-async def measure(kind: str, registry: ToolRegistry, calls: int, rounds: int) -> dict[str, float]:
+async def measure(kind: str, registry: ToolRegistry, server: str, calls: int, rounds: int) -> dict[str, float]:
     started = time.perf_counter()
     executor = CodeModeExecutor(registry, CodeModeConfig(sandbox=kind, timeout=120))  # type: ignore[arg-type]
     await executor.setup()
     start_seconds = time.perf_counter() - started
+    module, function, arguments, _, _ = TRIVIAL[server]
+    loop = LOOP.replace("{module}", module).replace("{function}", function).replace("{arguments}", arguments)
     try:
-        warm = await executor.execute(LOOP.format(calls=20))
+        warm = await executor.execute(loop.format(calls=20))
         assert warm.success, warm.error
         direct, sandboxed = [], []
         for _ in range(rounds):
-            direct.append(await direct_calls(registry, calls))
-            result = await executor.execute(LOOP.format(calls=calls))
+            direct.append(await direct_calls(registry, server, calls))
+            result = await executor.execute(loop.format(calls=calls))
             assert result.success, result.error
             sandboxed.append(float(result.value))
         gathers = []
@@ -113,6 +125,7 @@ async def main() -> int:
     parser.add_argument("--calls", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--sandbox", nargs="+", default=["local", "eval"], choices=["local", "eval"])
+    parser.add_argument("--server", default="demo", choices=sorted(TRIVIAL), help="whose trivial tool is called")
     args = parser.parse_args()
     home = tempfile.mkdtemp(prefix="bench-executor-")
     demo = MCPServerConfig(
@@ -122,13 +135,21 @@ async def main() -> int:
         env={"CODEMODE_TUI_HOME": home},
         cwd=str(Path(__file__).resolve().parents[2]),
     )
-    async with ToolRegistry([demo]) as registry:
-        outcome = (await registry.discover_all())["demo"]
-        assert outcome.ok, outcome.error
+    servers = [demo]
+    if args.server == "everything":
+        servers.append(
+            MCPServerConfig(name="everything", command="npx", args=["-y", "@modelcontextprotocol/server-everything"])
+        )
+    async with ToolRegistry(servers) as registry:
+        for name, outcome in (await registry.discover_all()).items():
+            assert outcome.ok, f"{name}: {outcome.error}"
         await registry.call_tool("demo__calculate", {"a": 1, "b": 1})  # the demo's first call is slow
-        rows = {kind: await measure(kind, registry, args.calls, args.rounds) for kind in args.sandbox}
+        rows = {kind: await measure(kind, registry, args.server, args.calls, args.rounds) for kind in args.sandbox}
 
-    print(f"\nExecutor benchmark: {args.calls} calls x {args.rounds} rounds, medians; machine: {os.cpu_count()} cores\n")
+    print(
+        f"\nExecutor benchmark: {args.calls} calls of {args.server}'s trivial tool x {args.rounds} rounds, "
+        f"medians; machine: {os.cpu_count()} cores\n"
+    )
     header = f"{'measure':<44}" + "".join(f"{kind:>12}" for kind in rows) + f"{'goal':>14}"
     print(header)
     print("-" * len(header))
