@@ -455,7 +455,7 @@ class PlaygroundApp(App[None]):
     def connect_server(self, name: str, *, reconnect: bool = False) -> None:
         """Connect (or reconnect) one server in a worker of its own group."""
         self.run_worker(
-            self._connect(name, reconnect),
+            partial(self._connect, name, reconnect),  # created when it runs: no stray coroutine on early exit
             group=f"server:{name}",
             exclusive=True,
             exit_on_error=False,

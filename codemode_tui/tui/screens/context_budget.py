@@ -12,7 +12,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-BAR_WIDTH = 40
+BAR_WIDTH = 30
 
 
 def _bar(value: int, largest: int, style: str) -> Content:
