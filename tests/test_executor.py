@@ -76,6 +76,13 @@ async def test_the_last_expression_is_the_value_and_state_persists(executor: Cod
     assert ok(await run(executor, "x = 1")).value is None
 
 
+async def test_the_compiler_decides_what_is_async_not_a_text_search(executor: CodeModeExecutor) -> None:
+    # code-sandboxes' eval variant looks for the text "await " to choose its async path.
+    assert ok(await run(executor, 'label = "await "\nlabel * 2')).value == "await await "
+    code = "import asyncio\nasync def three():\n    return 3\nawait(three())"
+    assert ok(await run(executor, code)).value == 3
+
+
 async def test_reset_clears_variables(executor: CodeModeExecutor) -> None:
     ok(await run(executor, "kept = 'here'"))
     assert ok(await run(executor, "kept")).value == "here"

@@ -209,6 +209,7 @@ async def test_warming_starts_the_kernel_in_the_background(registry: ToolRegistr
 async def test_cleanup_during_warm_up_leaves_nothing_behind(registry: ToolRegistry) -> None:
     executor = CodeModeExecutor(registry)
     executor.warm()
+    waiting_run = asyncio.ensure_future(executor.execute("1"))
     session = None
     for _ in range(200):  # until the server process exists
         await asyncio.sleep(0.02)
@@ -217,6 +218,8 @@ async def test_cleanup_during_warm_up_leaves_nothing_behind(registry: ToolRegist
             break
     assert session is not None and sandbox_processes(str(session)), "the warm-up had started a server"
     await executor.cleanup()
+    result = await asyncio.wait_for(waiting_run, 5)  # a run waiting for the start reports, never raises
+    assert result.error is not None and result.error.type == "SandboxError" and "cleaned up" in result.error.message
     for _ in range(30):
         if not sandbox_processes(str(session)):
             break

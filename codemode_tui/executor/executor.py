@@ -53,6 +53,12 @@ RESTART_WAIT = 0.7
 INTERRUPT_WAIT = 0.3
 
 
+def _cancelling() -> bool:
+    """Whether the current task itself is being cancelled (as opposed to a task it awaited)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 def _socket_path(session: Path) -> Path | None:
     """A Unix socket for a kernel on this machine, when the OS has them and the path fits (~100 bytes)."""
     path = session / "bridge.sock"
@@ -151,7 +157,12 @@ class CodeModeExecutor:
     async def setup(self) -> None:
         """Start the bridge, generate the bindings and start the sandbox (idempotent)."""
         task = self.warm()
-        await asyncio.shield(task)
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.cancelled() and not _cancelling():  # cleanup() stopped the start, not our caller
+                raise ExecutorClosed("this executor was cleaned up while its sandbox was starting") from None
+            raise
 
     async def _setup(self) -> None:
         started = time.perf_counter()
@@ -198,6 +209,10 @@ class CodeModeExecutor:
             restart, self._restart_task = self._restart_task, None
             try:
                 await restart
+            except asyncio.CancelledError:
+                if not restart.cancelled() or _cancelling():
+                    raise
+                raise ExecutorClosed("this executor was cleaned up while its sandbox restarted") from None
             except Exception as exc:
                 log.warning("restarting the sandbox failed (%s); starting a new one", exc)
                 await self._rebuild()
@@ -385,6 +400,36 @@ class CodeModeExecutor:
         with contextlib.suppress(BaseException):
             await asyncio.wait({task}, timeout=0.05)
         return None
+
+    async def execute_skill(
+        self,
+        name: str,
+        arguments: dict[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+        store: Any = None,
+        on_output: OutputCallback | None = None,
+        on_tool_call: ToolCallCallback | None = None,
+    ) -> RunResult:
+        """Run the saved snippet (skill) ``name`` with ``arguments``.
+
+        The arguments are checked and converted before anything runs: wrong
+        ones raise ``SnippetError`` (from :mod:`codemode_tui.snippets`) instead
+        of failing halfway through the code.  ``store`` defaults to the
+        snippets folder of the data directory.
+        """
+        from ..snippets import SnippetStore
+        from ..snippets.runner import run_snippet
+
+        return await run_snippet(
+            self,
+            store if store is not None else SnippetStore(),
+            name,
+            arguments,
+            timeout=timeout,
+            on_output=on_output,
+            on_tool_call=on_tool_call,
+        )
 
     def interrupt(self) -> bool:
         """Stop the run in progress (it reports ``KeyboardInterrupt``); ``False`` when none runs."""
