@@ -11,16 +11,60 @@ The engine (everything but :mod:`codemode_tui.tui`) never imports Textual::
 
 from __future__ import annotations
 
-from .codegen import PythonCodeGenerator
-from .config import ConfigError, MCPServerConfig
-from .executor import CodeModeConfig, CodeModeExecutor, RunResult
-from .meta_tools import MetaTools
-from .registry import DiscoveryOutcome, ServerInfo, ToolDefinition, ToolRegistry
-from .results import AudioResult, ImageResult, ResourceResult, ToolError, UnknownToolError
-from .search import SearchHit, SearchIndex, SearchResult
-from .workspace import Workspace
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+# Public names and the module each lives in.  They load on first use, so that
+# `codemode-tui --help`, the demo server and the playground's first frame do not
+# pay for importing the whole engine (the MCP SDK alone takes most of a second).
+_EXPORTS = {
+    "PythonCodeGenerator": ".codegen",
+    "ConfigError": ".config",
+    "MCPServerConfig": ".config",
+    "CodeModeConfig": ".executor",
+    "CodeModeExecutor": ".executor",
+    "RunResult": ".executor",
+    "MetaTools": ".meta_tools",
+    "DiscoveryOutcome": ".registry",
+    "ServerInfo": ".registry",
+    "ToolDefinition": ".registry",
+    "ToolRegistry": ".registry",
+    "AudioResult": ".results",
+    "ImageResult": ".results",
+    "ResourceResult": ".results",
+    "ToolError": ".results",
+    "UnknownToolError": ".results",
+    "SearchHit": ".search",
+    "SearchIndex": ".search",
+    "SearchResult": ".search",
+    "Workspace": ".workspace",
+}
+
+if TYPE_CHECKING:
+    from .codegen import PythonCodeGenerator
+    from .config import ConfigError, MCPServerConfig
+    from .executor import CodeModeConfig, CodeModeExecutor, RunResult
+    from .meta_tools import MetaTools
+    from .registry import DiscoveryOutcome, ServerInfo, ToolDefinition, ToolRegistry
+    from .results import AudioResult, ImageResult, ResourceResult, ToolError, UnknownToolError
+    from .search import SearchHit, SearchIndex, SearchResult
+    from .workspace import Workspace
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'codemode_tui' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
+
 
 __all__ = [
     "AudioResult",

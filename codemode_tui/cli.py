@@ -14,12 +14,14 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .config import ConfigError, MCPServerConfig
-from .snippets import SnippetError
-from .workspace import Workspace
+from .snippets.model import SnippetError
+
+if TYPE_CHECKING:
+    from .workspace import Workspace
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -33,6 +35,8 @@ def _err(message: str) -> None:
 
 
 def _workspace(args: argparse.Namespace) -> Workspace:
+    from .workspace import Workspace  # the engine loads only for commands that use it
+
     workspace = Workspace(args.config)
     if workspace.load_error is not None:
         raise ConfigError(str(workspace.load_error))
@@ -207,6 +211,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             await _discover(workspace)
             executor = await workspace.ensure_executor(sandbox=args.sandbox)
             result = await executor.execute(code, timeout=args.timeout)
+            workspace.history.add_run(code, result)
             return _print_run(result, as_json=args.json)
 
     return asyncio.run(go())
@@ -267,6 +272,7 @@ def cmd_skills_run(args: argparse.Namespace) -> int:
             await _discover(workspace)
             executor = await workspace.ensure_executor()
             result = await executor.execute_skill(args.name, values, timeout=args.timeout)
+            workspace.history.add_run(snippet.code, result, snippet=snippet.name)
             return _print_run(result, as_json=args.json)
 
     return asyncio.run(go())

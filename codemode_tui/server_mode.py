@@ -104,6 +104,7 @@ def build_server(workspace: Workspace, *, allow_direct_calls: bool = False) -> M
         """Run Python that composes the tools; returns stdout, the last expression's value, the error and a trace."""
         executor = await workspace.ensure_executor()
         result = await executor.execute(code, timeout=timeout)
+        workspace.history.add_run(code, result)
         return compact_run(result)
 
     if allow_direct_calls:

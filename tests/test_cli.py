@@ -70,7 +70,7 @@ def test_tools_and_search_as_json(cli) -> None:
     assert "demo: 10 tools" in found.stderr  # progress on stderr, data on stdout
 
 
-def test_run_prints_output_result_and_trace(cli, tmp_path: Path) -> None:
+def test_run_prints_output_result_and_trace(cli, tmp_path: Path, isolated_home: Path) -> None:
     script = tmp_path / "job.py"
     script.write_text(
         "from generated.servers.demo import calculate, write_file, read_file\n"
@@ -85,6 +85,9 @@ def test_run_prints_output_result_and_trace(cli, tmp_path: Path) -> None:
     as_json = json.loads(cli("run", str(script), "--json").stdout)
     assert as_json["success"] and as_json["value"] == 42.0
     assert [c["name"] for c in as_json["trace"]] == ["demo__write_file", "demo__read_file", "demo__calculate"]
+    history = [json.loads(line) for line in (isolated_home / "data" / "history.jsonl").read_text().splitlines()]
+    assert [run["status"] for run in history] == ["ok", "ok"]
+    assert history[0]["code"] == script.read_text() and len(history[0]["trace"]) == 3
 
 
 def test_failing_run_exits_non_zero(cli, tmp_path: Path) -> None:

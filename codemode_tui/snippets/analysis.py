@@ -11,8 +11,11 @@ import ast
 import builtins
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from ..registry import ToolDefinition
+if TYPE_CHECKING:
+    from ..registry import ToolDefinition
+
 
 PREFIX = "generated.servers"
 

@@ -41,6 +41,36 @@ class RunRecord:
         return first[:60]
 
 
+def record_from_run(code: str, result: Any, *, snippet: str | None = None) -> RunRecord:
+    """A history record for an executor's ``RunResult``."""
+    if result.success:
+        status = "ok"
+    elif result.timed_out:
+        status = "timeout"
+    else:
+        status = "error"
+    trace = [
+        {
+            "tool": call.name,
+            "ok": call.ok,
+            "duration": call.duration,
+            "arguments": call.arguments,
+            "preview": call.preview,
+            "error": call.error,
+        }
+        for call in result.trace
+    ]
+    return RunRecord(
+        code=code,
+        status=status,
+        duration=result.duration,
+        output=result.stdout + result.stderr,
+        error=str(result.error) if result.error else None,
+        trace=trace,
+        snippet=snippet,
+    )
+
+
 class RunHistory:
     """The run history file (``<data>/history.jsonl`` unless given)."""
 
@@ -73,6 +103,14 @@ class RunHistory:
             except (ValueError, TypeError):
                 continue
         return list(reversed(records[-self.limit :]))
+
+    def add_run(self, code: str, result: Any, *, snippet: str | None = None) -> RunRecord:
+        """Record an executor's ``RunResult``; a history that cannot be written never fails the run."""
+        record = record_from_run(code, result, snippet=snippet)
+        try:
+            return self.add(record)
+        except OSError:
+            return record
 
     def get(self, run_id: str) -> RunRecord | None:
         return next((r for r in self.list() if r.id == run_id), None)

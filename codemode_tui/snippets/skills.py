@@ -21,11 +21,13 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import MCPServerConfig, dump_servers, parse_servers
-from ..registry import ToolDefinition
 from .model import Snippet, SnippetError, SnippetParam, check_description, check_name
+
+if TYPE_CHECKING:
+    from ..registry import ToolDefinition
 
 SCRIPT_MARKER = "# codemode-tui skill script"
 _PYTHON_COMMANDS = {"python", "python3"}

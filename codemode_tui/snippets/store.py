@@ -13,13 +13,16 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import paths
 from ..files import atomic_write_text
-from ..registry import ToolDefinition
 from . import fileformat
 from .analysis import resolve, used_tools
 from .model import Snippet, SnippetError, check_description, check_name
+
+if TYPE_CHECKING:
+    from ..registry import ToolDefinition
 
 
 def _now() -> str:
