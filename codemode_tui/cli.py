@@ -250,16 +250,39 @@ def cmd_skills_list(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _discover_used(workspace: Workspace, code: str) -> None:
+    """Connect to the servers ``code`` imports from, so its tools get their qualified names."""
+    from .names import sanitize_identifier
+    from .snippets import used_tools
+
+    modules = {use.module for use in used_tools(code)}
+    for name in workspace.servers:
+        if sanitize_identifier(name, fallback="server") in modules:
+            try:
+                await workspace.registry.discover_server(name)
+            except Exception as exc:  # reported; the tool is then kept as module.function
+                _err(f"{name}: {exc}")
+
+
 def cmd_skills_save(args: argparse.Namespace) -> int:
     from .snippets import Snippet, SnippetParam
 
-    workspace = _workspace(args)
-    code = Path(args.file).read_text(encoding="utf-8")
+    try:
+        code = Path(args.file).read_text(encoding="utf-8")
+    except OSError as exc:
+        _err(f"error: cannot read {args.file}: {exc.strerror or exc}")
+        return 2
     params = [SnippetParam.parse_spec(spec) for spec in args.param]
     snippet = Snippet(name=args.name, code=code, description=args.description or "", parameters=params)
-    saved = workspace.snippets.save(snippet, tools=workspace.registry.list_tools())
-    _err(f"saved skill {saved.name!r} to {workspace.snippets.path(saved.name)}")
-    return 0
+
+    async def go() -> int:
+        async with _workspace(args) as workspace:
+            await _discover_used(workspace, code)
+            saved = workspace.snippets.save(snippet, tools=workspace.registry.list_tools())
+            _err(f"saved skill {saved.name!r} to {workspace.snippets.path(saved.name)}")
+            return 0
+
+    return asyncio.run(go())
 
 
 def cmd_skills_run(args: argparse.Namespace) -> int:
@@ -284,12 +307,7 @@ def cmd_skills_export(args: argparse.Namespace) -> int:
     async def go() -> int:
         async with _workspace(args) as workspace:
             snippet = workspace.snippets.get(args.name)
-            needed = [name for name in snippet.servers if name in workspace.servers]
-            for name in needed:  # tool signatures for references/tools.md; a failed server only loses those
-                try:
-                    await workspace.registry.discover_server(name)
-                except Exception as exc:  # reported; the export goes on without those signatures
-                    _err(f"{name}: {exc}")
+            await _discover_used(workspace, snippet.code)  # signatures for references/tools.md
             folder = export_skill(
                 snippet,
                 Path(args.out),

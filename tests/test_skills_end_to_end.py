@@ -1,0 +1,120 @@
+"""A snippet saved with parameters, run with other values, exported as a skill, and run on its own."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from codemode_tui import ToolRegistry
+from codemode_tui.executor import CodeModeConfig, CodeModeExecutor
+from codemode_tui.snippets import Snippet, SnippetError, SnippetParam, SnippetStore
+from tests.conftest import demo_stdio_config
+
+CODE = """\
+from generated.servers.demo import calculate, write_file, read_file
+product = await calculate(a=base, b=factor, op="multiply")
+await write_file(path=f"{label}.txt", content=f"{label} = {product}")
+print(await read_file(path=f"{label}.txt"))
+product
+"""
+
+PARAMS = [
+    SnippetParam("base", "float", 6.0, "Left factor"),
+    SnippetParam("factor", "int", 7, "Right factor"),
+    SnippetParam("label", "str", description="Name of the result file"),
+]
+
+
+@pytest.fixture
+def saved(isolated_home: Path) -> Snippet:
+    return SnippetStore().save(
+        Snippet(
+            name="multiply-and-save",
+            code=CODE,
+            description="Multiply two numbers and save the result",
+            parameters=PARAMS,
+        ),
+        tools=[],
+    )
+
+
+async def test_execute_skill_checks_and_binds_arguments(saved: Snippet) -> None:
+    async with ToolRegistry([demo_stdio_config()]) as registry:
+        await registry.discover_all()
+        async with CodeModeExecutor(registry, CodeModeConfig(sandbox="eval")) as executor:
+            result = await executor.execute_skill("multiply-and-save", {"label": "x", "factor": "3"})
+            assert result.success, result.error
+            assert result.stdout == "x = 18.0\n" and result.value == 18.0
+            with pytest.raises(SnippetError, match="needs a value for parameter 'label'"):
+                await executor.execute_skill("multiply-and-save", {})
+            with pytest.raises(SnippetError, match="expects int"):
+                await executor.execute_skill("multiply-and-save", {"label": "x", "factor": "many"})
+
+
+def cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CODEMODE_TUI_HOME": str(home)}
+    return subprocess.run(
+        [sys.executable, "-m", "codemode_tui", *args], capture_output=True, text=True, timeout=180, env=env
+    )
+
+
+def test_cli_save_run_export_and_the_exported_script(tmp_path: Path, isolated_home: Path) -> None:
+    source = tmp_path / "job.py"
+    source.write_text(CODE)
+    saved = cli(
+        isolated_home,
+        "skills",
+        "save",
+        "multiply-and-save",
+        "--file",
+        str(source),
+        "--description",
+        "Multiply two numbers and save the result",
+        "--param",
+        "base:float=6",
+        "--param",
+        "factor:int=7",
+        "--param",
+        "label:str",
+    )
+    assert saved.returncode == 0, saved.stderr
+    listed = json.loads(cli(isolated_home, "skills", "list", "--json").stdout)
+    assert listed[0]["name"] == "multiply-and-save"
+    assert listed[0]["tools"] == ["demo__calculate", "demo__read_file", "demo__write_file"]
+
+    missing = cli(isolated_home, "skills", "run", "multiply-and-save")
+    assert missing.returncode == 2 and "needs a value for parameter 'label'" in missing.stderr
+
+    in_app = cli(isolated_home, "skills", "run", "multiply-and-save", "--arg", "label=area", "--arg", "factor=2")
+    assert in_app.returncode == 0, in_app.stderr
+    assert in_app.stdout == "area = 12.0\n12.0\n"
+
+    exported = cli(isolated_home, "skills", "export", "multiply-and-save", "--out", str(tmp_path / "skills"))
+    assert exported.returncode == 0, exported.stderr
+    folder = tmp_path / "skills" / "multiply-and-save"
+    script = folder / "scripts" / "multiply_and_save.py"
+    # The exported script runs on its own, from another folder, with its parameters as flags.
+    env = {**os.environ, "CODEMODE_TUI_HOME": str(tmp_path / "elsewhere")}
+    standalone = subprocess.run(
+        [sys.executable, str(script), "--label", "area", "--factor", "2"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert standalone.returncode == 0, standalone.stderr
+    assert standalone.stdout == in_app.stdout
+    usage = subprocess.run([sys.executable, str(script), "--help"], capture_output=True, text=True, timeout=60)
+    assert "--label" in usage.stdout and "(required)" in usage.stdout and "Multiply two numbers" in usage.stdout
+
+    imported = cli(isolated_home, "skills", "import", str(folder))
+    assert imported.returncode == 2 and "already exists" in imported.stderr
+    assert cli(isolated_home, "skills", "delete", "multiply-and-save").returncode == 0
+    assert cli(isolated_home, "skills", "import", str(folder)).returncode == 0
+    assert json.loads(cli(isolated_home, "skills", "list", "--json").stdout)[0]["name"] == "multiply-and-save"
