@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -226,6 +227,39 @@ async def test_cleanup_during_warm_up_leaves_nothing_behind(registry: ToolRegist
         await asyncio.sleep(0.1)
     assert sandbox_processes(str(session)) == set()
     assert not session.exists()
+
+
+ABANDON = """
+import asyncio, os, signal, sys
+from codemode_tui import CodeModeConfig, CodeModeExecutor, ToolRegistry
+
+async def main():
+    local = CodeModeExecutor(ToolRegistry())
+    in_process = CodeModeExecutor(ToolRegistry(), CodeModeConfig(sandbox="eval"))
+    await local.setup()
+    await in_process.setup()
+    print(local.session_dir, in_process.session_dir, flush=True)
+    if sys.argv[1] == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+
+asyncio.run(main())  # ends without cleanup()
+"""
+
+
+@pytest.mark.parametrize("ending", ["exit", "kill"])
+async def test_a_host_that_never_cleans_up_leaves_nothing_behind(ending: str) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", ABANDON, ending, stdout=asyncio.subprocess.PIPE, cwd=Path(__file__).parents[1]
+    )
+    out, _ = await asyncio.wait_for(process.communicate(), 120)
+    local, in_process = (Path(part) for part in out.decode().split())
+    for _ in range(50):  # the watchdog needs a moment after a SIGKILL
+        if not local.exists() and not sandbox_processes(str(local)):
+            break
+        await asyncio.sleep(0.1)
+    assert sandbox_processes(str(local)) == set() and not local.exists()
+    if ending == "exit":  # a killed host cannot remove an eval sandbox's folder: it has no other process
+        assert not in_process.exists()
 
 
 async def test_a_sandbox_that_cannot_start_says_why(registry: ToolRegistry) -> None:

@@ -254,9 +254,7 @@ class EvalSandbox(Sandbox):
         assert self._bindings is not None
         folder = str(self._bindings.path)
         current = sys.modules.get("generated")
-        ours = current is not None and any(
-            str(entry).startswith(folder) for entry in getattr(current, "__path__", [])
-        )
+        ours = current is not None and any(str(entry).startswith(folder) for entry in getattr(current, "__path__", []))
         if force or not ours:
             for name in [n for n in sys.modules if n == "generated" or n.startswith("generated.")]:
                 del sys.modules[name]

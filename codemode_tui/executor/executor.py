@@ -16,6 +16,7 @@ the fresh kernel.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import logging
 import os
@@ -24,6 +25,7 @@ import socket
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +53,20 @@ log = logging.getLogger(__name__)
 RESTART_WAIT = 0.7
 #: Longest wait for the interrupt request itself.
 INTERRUPT_WAIT = 0.3
+
+
+#: Folders (and their sandboxes) of executors not cleaned up yet, removed when the interpreter exits:
+#: a front end that closes its loop without awaiting cleanup() leaves nothing behind either.
+_UNCLEANED: dict[Path, Callable[[], None]] = {}
+
+
+@atexit.register
+def _cleanup_at_exit() -> None:
+    for session, stop in list(_UNCLEANED.items()):
+        with contextlib.suppress(Exception):
+            stop()
+        shutil.rmtree(session, ignore_errors=True)
+    _UNCLEANED.clear()
 
 
 def _cancelling() -> bool:
@@ -168,6 +184,7 @@ class CodeModeExecutor:
         started = time.perf_counter()
         session = Path(tempfile.mkdtemp(prefix="codemode-session-"))
         self._session_dir = session
+        _UNCLEANED[session] = self._kill_now
         sandbox: Sandbox | None = None
         try:
             bindings = Bindings(session / "bindings")
@@ -195,6 +212,7 @@ class CodeModeExecutor:
                     await asyncio.wait_for(sandbox.stop(), 1.5)
             await self.bridge.close()
             shutil.rmtree(session, ignore_errors=True)
+            _UNCLEANED.pop(session, None)
             if self._session_dir == session:
                 self._session_dir = None
             raise
@@ -234,6 +252,7 @@ class CodeModeExecutor:
                 await asyncio.wait_for(sandbox.stop(), 1.5)
         if session is not None:
             shutil.rmtree(session, ignore_errors=True)
+            _UNCLEANED.pop(session, None)
         await self.bridge.close()  # it listens in the old folder; the new sandbox gets a new socket
         self._setup_task = None
         await self.setup()
@@ -263,6 +282,14 @@ class CodeModeExecutor:
         session, self._session_dir = self._session_dir, None
         if session is not None:
             shutil.rmtree(session, ignore_errors=True)
+            _UNCLEANED.pop(session, None)
+
+    def _kill_now(self) -> None:
+        """At interpreter exit, without a loop: kill what the sandbox started (its folder goes next)."""
+        sandbox = self._sandbox
+        kill = getattr(sandbox, "kill_now", None)
+        if kill is not None:
+            kill()
 
     async def __aenter__(self) -> CodeModeExecutor:
         await self.setup()

@@ -109,7 +109,9 @@ class KernelSandbox(Sandbox):
         token: str | None
         try:
             if self.config.sandbox == "local":
-                self.server = LocalJupyterServer(self.session_dir / "server", sandbox_environment(self.config))
+                self.server = LocalJupyterServer(
+                    self.session_dir / "server", sandbox_environment(self.config), orphan_dir=self.session_dir
+                )
                 await self.server.start(timeout)
                 url, token = self.server.url, self.server.token
             else:
@@ -274,6 +276,15 @@ class KernelSandbox(Sandbox):
     async def reset(self) -> None:
         await self._ensure_ready()
         await self._silent(reset_source())
+
+    def kill_now(self) -> None:
+        """Kill the kernel's process group and the server at once (interpreter exit, no loop to wait on)."""
+        pgid = self.kernel_info.get("pgid")
+        if isinstance(pgid, int) and pgid > 1 and hasattr(os, "killpg"):
+            with contextlib.suppress(OSError):
+                os.killpg(pgid, signal.SIGKILL)
+        if self.server is not None:
+            self.server.stop()
 
     async def stop(self) -> None:
         channel, self.channel = self.channel, None

@@ -42,10 +42,12 @@ OUTPUT_LINES = 50
 
 #: Runs the server with a watchdog: when the host goes away without cleaning up (a crash, a
 #: killed test run, a loop closed with the warm-up pending), the server's stdin pipe reaches
-#: EOF and the watchdog kills the server's process group.  Its kernels notice their parent is
-#: gone and exit too (ipykernel polls its parent).  Portable, no ``preexec_fn`` needed.
+#: EOF and the watchdog removes the executor's folder (``CODEMODE_ORPHAN_DIR``, if set) and
+#: kills the server's process group.  Its kernels notice their parent is gone and exit too
+#: (ipykernel polls its parent).  Portable, no ``preexec_fn`` needed.
 WATCHDOG = """
-import os, runpy, signal, sys, threading
+import os, runpy, shutil, signal, sys, threading
+_folder = os.environ.pop("CODEMODE_ORPHAN_DIR", None)
 def _watch():
     try:
         while sys.stdin.buffer.read(65536):
@@ -53,6 +55,8 @@ def _watch():
     except BaseException:
         pass
     try:
+        if _folder:
+            shutil.rmtree(_folder, ignore_errors=True)
         os.killpg(0, signal.SIGKILL)
     finally:
         os._exit(1)
@@ -71,7 +75,9 @@ def _free_port(host: str) -> int:
 class LocalJupyterServer:
     """``python -m jupyter_server`` in its own process group, confined to ``root``."""
 
-    def __init__(self, root: Path, env: dict[str, str], *, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, root: Path, env: dict[str, str], *, host: str = "127.0.0.1", orphan_dir: Path | None = None
+    ) -> None:
         self.root = root
         self.host = host
         self.token = secrets.token_hex(24)
@@ -79,6 +85,8 @@ class LocalJupyterServer:
         self.process: subprocess.Popen[bytes] | None = None
         self.output: collections.deque[str] = collections.deque(maxlen=OUTPUT_LINES)
         self._env = env
+        self.orphan_dir = orphan_dir
+        """A folder the server's watchdog removes if this process dies without stopping the server."""
 
     @property
     def url(self) -> str:
@@ -112,6 +120,8 @@ class LocalJupyterServer:
         env = dict(self._env)
         env.update({name: str(path) for name, path in dirs.items()})
         env["JUPYTER_PLATFORM_DIRS"] = "1"
+        if self.orphan_dir is not None:
+            env["CODEMODE_ORPHAN_DIR"] = str(self.orphan_dir)
         return env
 
     def command(self) -> list[str]:
