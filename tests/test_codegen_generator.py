@@ -30,6 +30,7 @@ from tests.codegen_helpers import (
     import_server,
     load_catalog,
     mypy_output,
+    run_mypy,
 )
 from tests.conftest import demo_stdio_config
 
@@ -329,3 +330,22 @@ def test_preview_api_matches_the_written_module(tmp_path: Path) -> None:
     assert example_call(odd) == "await odd({'a.b': '...'})"
     with pytest.raises(ValueError, match="one server"):
         module_source([CALCULATE, tool("other")])
+
+
+def test_definitions_that_are_only_null_are_inlined(tmp_path: Path) -> None:
+    """Found by hypothesis: ``$defs`` that are just ``null`` used to become ``B = None`` aliases,
+    and ``B | None`` then failed at import (``None | None``)."""
+    schema = {
+        "type": "object",
+        "properties": {
+            "a": {"type": "object", "additionalProperties": {"$ref": "#/$defs/B", "nullable": True}},
+            "c": {"anyOf": [{"$ref": "#/$defs/A"}, {"type": "null"}, {"$ref": "#/$defs/C"}]},
+        },
+        "$defs": {"A": {"enum": [None]}, "B": {"enum": [None]}, "C": {"$ref": "#/$defs/A"}},
+    }
+    tool = ToolDefinition(name="nulls", server="fuzz", input_schema=schema)
+    PythonCodeGenerator(tmp_path).generate_from_tools([tool])
+    with generated_on_path(tmp_path):
+        module = import_server("fuzz")
+        assert callable(module.nulls)
+    run_mypy(tmp_path)

@@ -197,6 +197,9 @@ class TypeNamespace:
         self._taken: set[str] = set(RESERVED_TYPE_NAMES) | set(reserved)
         self.definitions: dict[str, Definition] = {}
         self.shared: dict[str, str] = {}
+        # Definitions that are just ``None``: used inline, never as an alias, because
+        # annotations are evaluated at import and ``Alias | None`` would be ``None | None``.
+        self.none_names: set[str] = set()
 
     def claim(self, preferred: str) -> str:
         """A fresh name based on ``preferred`` (already CamelCase)."""
@@ -673,6 +676,8 @@ class SchemaConverter:
         key = (id(root), urllib.parse.unquote(ref))
         known = self._ref_names.get(key)
         if known is not None:
+            if known in self.ns.none_names:
+                return NONE
             self._used_root_names.add(known)
             return named(known)
         target = follow_ref(root, ref)
@@ -692,7 +697,7 @@ class SchemaConverter:
         if shared_key is not None and shared_key in self.ns.shared:
             name = self.ns.shared[shared_key]
             self._ref_names[key] = name
-            return named(name)
+            return NONE if name in self.ns.none_names else named(name)
         name = self.ns.claim(preferred)
         self._ref_names[key] = name
         if shared_key is not None:
@@ -704,4 +709,8 @@ class SchemaConverter:
             alias = AliasDef(name)
             self.ns.define(alias)
             alias.type = self.convert(target, root, f"{name}Value", depth + 1)
+            if alias.type.members == ("None",) and not alias.type.refs:
+                del self.ns.definitions[name]
+                self.ns.none_names.add(name)
+                return NONE.with_note(alias.type.notes[0]) if alias.type.notes else NONE
         return named(name)
