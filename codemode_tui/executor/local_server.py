@@ -138,6 +138,10 @@ class LocalJupyterServer:
             # CI containers run as root; the server is private (loopback, random token) either way.
             "--ServerApp.allow_root=True",
             "--ServerApp.terminals_enabled=False",
+            # Output is capped by the executor (with a visible marker); the server's own IOPub rate
+            # limit would instead drop output silently, depending on how fast the machine prints.
+            "--ServerApp.iopub_data_rate_limit=0",
+            "--ServerApp.iopub_msg_rate_limit=0",
             # Kernel sockets stay TCP on loopback (signed with the key in the private runtime folder):
             # Unix-socket paths under a long temporary folder exceed the OS's 107-character limit.
             # A kernel that ignores shutdown is killed after half a second, not five.
