@@ -4,17 +4,24 @@ The App owns the :class:`~codemode_tui.workspace.Workspace` and all state;
 widgets display what the App tells them and post messages to ask for things.
 Everything that talks to a server, the sandbox or the disk runs in a worker
 with its own group, so the UI never waits on any of them.
+
+The engine (the MCP SDK, the code generator, the executor) takes longer to
+import than the whole UI, so this module imports none of it: the first frame
+is painted, then a worker builds the Workspace and the panes fill in.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
+import importlib
+import threading
 import time
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -27,12 +34,10 @@ from textual.widget import Widget
 from textual.widgets import Footer, Input, Select, TextArea
 
 from .. import paths
-from ..config import ConfigError, MCPServerConfig, load_servers
-from ..registry import ServerInfo, ToolDefinition
-from ..workspace import Workspace
 from .codegen_preview import binding_preview
-from .formatting import format_duration
+from .formatting import format_duration, format_started
 from .messages import (
+    HistoryRecorded,
     InsertExampleRequested,
     RegistryChanged,
     RunFinished,
@@ -41,15 +46,16 @@ from .messages import (
     SandboxStateChanged,
     SearchFinished,
     ServerActionRequested,
+    SnippetStoreChanged,
     ToolChosen,
     ToolRow,
     TraceCallSelected,
+    WorkspaceLoaded,
 )
 from .screens.confirm import ConfirmScreen
 from .screens.context_budget import ContextBudgetScreen
 from .screens.help import HelpEntry, HelpScreen, HelpSection
 from .screens.import_servers import ImportRequest, ImportServersScreen
-from .screens.server_form import ServerFormScreen
 from .screens.server_log import ServerLogScreen
 from .screens.trace_call import TraceCallScreen
 from .state import LatestWriter, LoadedState, buffer_file, load_state
@@ -64,9 +70,18 @@ from .widgets.tool_list import MAX_ROWS, ToolList
 from .widgets.tool_search import ToolSearch
 from .widgets.trace_table import TraceTable
 
+if TYPE_CHECKING:  # the engine is imported by a worker after the first frame
+    from ..config import MCPServerConfig
+    from ..registry import ServerInfo, ToolDefinition
+    from ..snippets import RunRecord, Snippet
+    from ..workspace import Workspace
+    from .screens.snippets import SnippetRequest
+
 DEFAULT_THEME = "codemode-dark"
 LIGHT_THEME = "codemode-light"
 PANES = ("sidebar", "preview", "output")
+# Actions that open a dialog of their own: not while another dialog is open.
+MAIN_SCREEN_ONLY = ("run", "save_snippet", "save_snippet_as", "snippets", "history", "run_with_parameters")
 BUFFER_SAVE_DELAY = 0.5
 PREVIEW_DELAY = 0.08
 
@@ -75,6 +90,11 @@ PALETTE: list[tuple[str, str, str]] = [
     ("Run", "Run the whole editor buffer in the sandbox", "run"),
     ("Run selection", "Run only the selected code", "run_selection"),
     ("Stop the run", "Interrupt the running code", "cancel_run"),
+    ("Run with parameters", "Ask for the parameters of the editor's snippet, then run it", "run_with_parameters"),
+    ("Save snippet", "Save the editor buffer as a snippet (the form opens for a new one)", "save_snippet"),
+    ("Save snippet as", "Save the editor buffer under a new name, description and parameters", "save_snippet_as"),
+    ("Snippets", "Browse saved snippets: open, run, rename, delete, export as a skill, import", "snippets"),
+    ("Run history", "Past runs, newest first; reopen one's code in the editor", "history"),
     ("Clear output", "Empty the output, result, error and trace tabs", "clear_output"),
     ("Restart sandbox", "A fresh sandbox: variables from earlier runs are dropped", "reset_sandbox"),
     ("Insert example call", "Insert the highlighted tool's example call at the cursor", "insert_example"),
@@ -124,6 +144,18 @@ class PlaygroundApp(App[None]):
             tooltip="Run the selected code",
         ),
         Binding("ctrl+c", "cancel_run", "Stop", id="cancel-run", priority=True, tooltip="Stop the running code"),
+        Binding(
+            "shift+f5",
+            "run_with_parameters",
+            "Run with params",
+            id="run-with-parameters",
+            show=False,
+            tooltip="Ask for the snippet's parameters, then run",
+        ),
+        Binding("ctrl+s", "save_snippet", "Save", id="save-snippet", tooltip="Save the buffer as a snippet"),
+        Binding("f12", "save_snippet_as", "Save as", id="save-snippet-as", show=False, tooltip="Save as a new snippet"),
+        Binding("ctrl+o", "snippets", "Snippets", id="snippets", tooltip="Browse, run and export saved snippets"),
+        Binding("ctrl+g", "history", "History", id="history", tooltip="Past runs; reopen one's code"),
         Binding("f2", "focus_servers", "Servers", id="focus-servers", show=False, tooltip="Go to the servers pane"),
         Binding("f3", "focus_search", "Search", id="focus-search", show=False, tooltip="Go to the tool search"),
         Binding("f4", "focus_editor", "Editor", id="focus-editor", show=False, tooltip="Go to the editor"),
@@ -184,7 +216,8 @@ class PlaygroundApp(App[None]):
         warm_sandbox: bool = True,
     ) -> None:
         super().__init__()
-        self.workspace = workspace if workspace is not None else Workspace(config_path)
+        self._workspace: Workspace | None = workspace  # built by a worker after the first frame when not given
+        self.config_path = config_path
         self.connect_on_start = connect
         self.warm_sandbox_on_start = warm_sandbox
         self.cursor_blink = cursor_blink
@@ -192,12 +225,18 @@ class PlaygroundApp(App[None]):
         self.saved: LoadedState = load_state()
         self.theme_catalog: ThemeCatalog = load_themes()
         self.writer = LatestWriter()
-        self.workspace.write_text = self.write_file  # servers-file saves go to a worker thread
         self.selected_tool: ToolDefinition | None = None
         self.running = False
         self.run_started: float | None = None
         self.tool_calls = 0
         self.sandbox_state = "not started"
+        # The snippet the editor buffer belongs to (opened, saved or imported) and whether the store has it.
+        self.current_snippet: Snippet | None = None
+        self.snippet_in_store = False
+        self._run_code = ""
+        self._run_snippet: str | None = None
+        self._history_lock = threading.Lock()
+        self.runs_recorded = 0
         self._refresh_pending = False
         self._frozen = False
         self._shown_query: tuple[str, str | None] | None = None
@@ -240,6 +279,24 @@ class PlaygroundApp(App[None]):
         yield Footer(id="footer")
 
     @property
+    def workspace(self) -> Workspace:
+        """The engine façade; only there once loaded (see :attr:`engine_ready`)."""
+        if self._workspace is None:
+            raise RuntimeError("the workspace is still loading")
+        return self._workspace
+
+    @property
+    def engine_ready(self) -> bool:
+        return self._workspace is not None
+
+    def _engine_or_say(self) -> bool:
+        """True when the engine is loaded; else tell the user to wait (actions call this first)."""
+        if self._workspace is None:
+            self.notify("The engine is still loading; try again in a moment.", severity="warning")
+            return False
+        return True
+
+    @property
     def main(self) -> Screen[Any]:
         """The main screen: the App's widgets live there, whatever modal is on top."""
         return self._main if self._main is not None else self.screen
@@ -276,20 +333,61 @@ class PlaygroundApp(App[None]):
         self._quiet_cursors(self.main)
         for pane in self._hidden:
             self.screen.add_class(f"-hide-{pane}")
-        self.workspace.registry.add_listener(self._registry_listener)
-        self._refresh_registry_views()
-        problems = list(self.saved.errors)
-        if self.theme_catalog.errors:
-            problems.append("These theme files were skipped:\n" + "\n".join(self.theme_catalog.errors))
-        if self.workspace.load_error is not None:
-            problems.append(
-                f"The servers file could not be read and will not be overwritten:\n{self.workspace.load_error}"
-            )
-        if problems:
-            self.notify("\n\n".join(problems), title="Check your files", severity="warning", timeout=15, markup=False)
         self.main.query_one(ToolSearch).focus()
+        if self._workspace is not None:
+            self._attach_workspace()
+        else:
+            self._report_start_problems()
+            self.status.message = "loading the engine…"
+            self.server_list.border_subtitle = "loading…"
+            self.main.query_one("#tools-pane").border_subtitle = "loading…"
+            self.call_after_refresh(self._load_workspace)  # after the first frame is on screen
+
+    @work(group="engine", exclusive=True, exit_on_error=False, thread=True)
+    def _load_workspace(self) -> None:
+        """Import the engine and read the servers file off the UI thread."""
+        try:
+            from ..workspace import Workspace
+
+            workspace = Workspace(self.config_path)
+            importlib.import_module("codemode_tui.codegen.preview")  # warm: the first preview must not wait
+        except Exception as exc:  # shown to the user: the UI stays up to say why
+            self.post_message(WorkspaceLoaded(None, f"{type(exc).__name__}: {exc}"))
+            return
+        self.post_message(WorkspaceLoaded(workspace))
+
+    @on(WorkspaceLoaded)
+    def _workspace_loaded(self, message: WorkspaceLoaded) -> None:
+        if not self.ui_alive:
+            return
+        if message.workspace is None:
+            self.status.message = "the engine did not load"
+            self.notify(f"The engine did not load: {message.error}", title="Start-up", severity="error", markup=False)
+            return
+        self._workspace = message.workspace
+        self.status.message = ""
+        self._attach_workspace(reported=True)
+
+    def _attach_workspace(self, *, reported: bool = False) -> None:
+        """Wire the loaded workspace to the panes, report its problems, and connect."""
+        workspace = self.workspace
+        workspace.write_text = self.write_file  # servers-file saves go to a worker thread
+        workspace.registry.add_listener(self._registry_listener)
+        self._refresh_registry_views()
+        self._report_start_problems(skip_files=reported)
         if self.connect_on_start:
             self.connect_all()
+
+    def _report_start_problems(self, *, skip_files: bool = False) -> None:
+        """One notice for every start-up file that did not load (themes, settings, servers)."""
+        problems = [] if skip_files else list(self.saved.errors)
+        if self.theme_catalog.errors and not skip_files:
+            problems.append("These theme files were skipped:\n" + "\n".join(self.theme_catalog.errors))
+        load_error = self._workspace.load_error if self._workspace is not None else None
+        if load_error is not None:
+            problems.append(f"The servers file could not be read and will not be overwritten:\n{load_error}")
+        if problems:
+            self.notify("\n\n".join(problems), title="Check your files", severity="warning", timeout=15, markup=False)
 
     def _quiet_cursors(self, screen: Screen[Any]) -> None:
         """Steady cursors when asked (snapshots must not depend on the blink phase)."""
@@ -304,11 +402,13 @@ class PlaygroundApp(App[None]):
         return result
 
     async def on_unmount(self) -> None:
-        self.workspace.registry.remove_listener(self._registry_listener)
         text = self._buffer_text
         if text != self._last_saved_buffer:  # the last edit, written now: the app is going away
             self.writer.write(buffer_file(), text, self.writer.ticket())
-        await self.workspace.close()
+        workspace = self._workspace
+        if workspace is not None:
+            workspace.registry.remove_listener(self._registry_listener)
+            await workspace.close()
 
     # -- registry → views --------------------------------------------------------
 
@@ -369,6 +469,8 @@ class PlaygroundApp(App[None]):
     # -- tools and search ----------------------------------------------------------
 
     def refresh_tools(self) -> None:
+        if self._workspace is None:
+            return  # the list fills in when the engine has loaded
         query = self.main.query_one(ToolSearch).value
         server = self.main.query_one(ServerFilter).server
         self.search_tools(query, server)
@@ -481,6 +583,10 @@ class PlaygroundApp(App[None]):
 
     def action_server(self, action: str, server: str | None = None) -> None:
         """Add, edit, delete, toggle, reconnect, show the log of, or import servers."""
+        if not self._engine_or_say():
+            return
+        from .screens.server_form import ServerFormScreen
+
         if server is None:
             server = self.server_list.highlighted_server
         names = list(self.workspace.servers)
@@ -523,6 +629,8 @@ class PlaygroundApp(App[None]):
     def _server_saved(self, original: str | None, config: MCPServerConfig | None) -> None:
         if config is None:
             return
+        from ..config import ConfigError
+
         try:
             if original is not None and original != config.name:
                 self.workspace.remove_server(original)
@@ -538,6 +646,8 @@ class PlaygroundApp(App[None]):
     def _delete_confirmed(self, server: str, confirmed: bool | None) -> None:
         if not confirmed:
             return
+        from ..config import ConfigError
+
         try:
             self.workspace.remove_server(server)
         except (ConfigError, ValueError) as exc:
@@ -546,6 +656,8 @@ class PlaygroundApp(App[None]):
         self.notify(f"Server {server} deleted.", markup=False)
 
     def _toggle_server(self, server: str, enabled: bool) -> None:
+        from ..config import ConfigError
+
         try:
             self.workspace.set_enabled(server, enabled)
         except (ConfigError, ValueError) as exc:
@@ -560,6 +672,8 @@ class PlaygroundApp(App[None]):
 
     @work(group="import", exclusive=True, exit_on_error=False, thread=True)
     def import_servers(self, request: ImportRequest) -> None:
+        from ..config import ConfigError, load_servers
+
         try:
             incoming = load_servers(request.path)
         except ConfigError as exc:
@@ -568,6 +682,8 @@ class PlaygroundApp(App[None]):
         self.call_from_thread(self._merge_imported, incoming, request.replace)
 
     def _merge_imported(self, incoming: dict[str, MCPServerConfig], replace: bool) -> None:
+        from ..config import ConfigError
+
         try:
             report = self.workspace.import_servers(incoming, replace=replace)
         except (ConfigError, ValueError) as exc:
@@ -584,6 +700,8 @@ class PlaygroundApp(App[None]):
                 self.connect_server(name)
 
     def action_reconnect_all(self) -> None:
+        if not self._engine_or_say():
+            return
         for config in self.workspace.servers.values():
             if config.enabled:
                 self.connect_server(config.name, reconnect=True)
@@ -593,8 +711,11 @@ class PlaygroundApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel_run":
             return self.running
-        if action in ("run_selection", "context_budget") and self._main is not None and self.screen is not self._main:
+        dialog_open = self._main is not None and self.screen is not self._main
+        if action in ("run_selection", "context_budget") and dialog_open:
             return False  # priority keys: not while a dialog is open
+        if action in MAIN_SCREEN_ONLY and dialog_open:
+            return False  # one dialog at a time
         if action in ("run", "run_selection"):
             return True if not self.running else None  # shown dimmed while a run is live
         return True
@@ -609,8 +730,16 @@ class PlaygroundApp(App[None]):
             return
         self.start_run(selected, "the selection")
 
-    def start_run(self, code: str, what: str) -> None:
-        """Run ``code`` in the sandbox; output, calls and the result arrive as messages."""
+    def start_run(
+        self, code: str, what: str, *, values: dict[str, Any] | None = None, snippet: str | None = None
+    ) -> None:
+        """Run ``code`` in the sandbox; output, calls and the result arrive as messages.
+
+        ``values`` are a snippet's parameters, set in the sandbox before ``code``
+        runs; ``snippet`` names the snippet in the run history.
+        """
+        if not self._engine_or_say():
+            return
         if self.running:
             self.notify(f"A run is already going; {self._stop_key()} stops it.", severity="warning")
             return
@@ -620,6 +749,10 @@ class PlaygroundApp(App[None]):
         self.running = True
         self.run_started = time.monotonic()
         self.tool_calls = 0
+        self._run_code, self._run_snippet = code, snippet
+        if values:
+            shown = ", ".join(f"{name}={value!r}" for name, value in values.items())
+            what += f" ({shown if len(shown) <= 80 else shown[:79] + '…'})"
         self.output.start_run(f"▶ running {what}")
         status = self.status
         status.running, status.tool_calls, status.elapsed = True, 0, 0.0
@@ -628,10 +761,10 @@ class PlaygroundApp(App[None]):
         self._sandbox_seen = True
         self._poll_sandbox()
         self.refresh_bindings()
-        self.run_code(code)
+        self.run_code(code, values or {})
 
     @work(group="run", exclusive=True, exit_on_error=False)
-    async def run_code(self, code: str) -> None:
+    async def run_code(self, code: str, values: dict[str, Any] | None = None) -> None:
         executor = self.workspace.executor
 
         def on_output(stream: str, text: str) -> None:
@@ -641,6 +774,13 @@ class PlaygroundApp(App[None]):
             self.post_message(RunToolCall(record))
 
         try:
+            if values:  # a separate short run, so the snippet's own line numbers stay in its tracebacks
+                from ..snippets.model import assignments
+
+                bound = await executor.execute(assignments(values))
+                if not bound.success:
+                    self.post_message(RunFinished(None, f"could not set the parameters: {bound.error}"))
+                    return
             result = await executor.execute(code, on_output=on_output, on_tool_call=on_tool_call)
         except asyncio.CancelledError:
             self.post_message(RunFinished(None, "stopped before the sandbox was ready"))
@@ -673,7 +813,7 @@ class PlaygroundApp(App[None]):
 
     def _poll_sandbox(self) -> None:
         """Read the sandbox state from the executor (starting, ready, running, restarting)."""
-        if not self.ui_alive or not self._sandbox_seen:
+        if not self.ui_alive or not self._sandbox_seen or self._workspace is None:
             return  # the executor is created on first use: not before a run or a warm-up
         executor = self.workspace.executor
         if executor.running:
@@ -785,8 +925,237 @@ class PlaygroundApp(App[None]):
                     title="Sandbox restarted",
                     severity="warning",
                 )
+            if error is not None and error.type == "NameError":
+                self._parameter_tip(error.message)
+        elapsed = time.monotonic() - self.run_started if self.run_started is not None else 0.0
+        self._record_run(self._run_code, result, self._run_snippet, message.error, elapsed)
         self._poll_sandbox()
         self.refresh_bindings()
+
+    def _parameter_tip(self, message: str) -> None:
+        """A NameError on a parameter of the editor's snippet: say how to give it a value."""
+        snippet = self.current_snippet
+        if snippet is None:
+            return
+        for param in snippet.parameters:
+            if f"'{param.name}'" in message:
+                keys = self._keys_for_id("run-with-parameters", "shift+f5")
+                self.output.log_widget.note(
+                    f"tip: {param.name} is a parameter of {snippet.name}; {keys} asks for its value"
+                )
+                return
+
+    def _keys_for_id(self, binding_id: str, default: str) -> str:
+        return self._keymap.get(binding_id, default).split(",")[0].strip()
+
+    @work(group="history", exit_on_error=False, thread=True)
+    def _record_run(self, code: str, result: Any, snippet: str | None, error: str | None, elapsed: float) -> None:
+        """Keep the run in the history (the last 500); never fails the run itself."""
+        from ..snippets import RunRecord
+
+        history = self.workspace.history
+        with self._history_lock:
+            try:
+                if result is not None:
+                    record = history.add_run(code, result, snippet=snippet)
+                else:
+                    stopped = error is not None and error.startswith("stopped")
+                    record = RunRecord(
+                        code=code,
+                        status="cancelled" if stopped else "error",
+                        duration=elapsed,
+                        error=error,
+                        snippet=snippet,
+                    )
+                    history.add(record)
+            except OSError as exc:
+                self.post_message(HistoryRecorded(None, str(exc)))
+                return
+        self.post_message(HistoryRecorded(record.id))
+
+    @on(HistoryRecorded)
+    def _history_recorded(self, message: HistoryRecorded) -> None:
+        self.runs_recorded += 1
+        if message.error and self.ui_alive:
+            self.notify(f"The run was not kept in the history: {message.error}", severity="warning", markup=False)
+
+    # -- snippets and history ----------------------------------------------------------
+
+    def _update_editor_title(self) -> None:
+        snippet = self.current_snippet
+        if snippet is None:
+            self.editor.border_title = "Editor"
+            return
+        changed = " •" if self._buffer_text != snippet.code or not self.snippet_in_store else ""
+        self.editor.border_title = f"Editor · {snippet.name}{changed}"
+
+    def open_in_editor(self, code: str, snippet: Snippet | None = None, *, in_store: bool = False) -> None:
+        """Replace the buffer with ``code`` as one undoable edit (ctrl+z brings the old buffer back)."""
+        editor = self.editor
+        editor.replace(code, (0, 0), editor.document.end)
+        editor.move_cursor((0, 0))
+        editor.scroll_home(animate=False)
+        self._buffer_text = editor.text
+        self.current_snippet = snippet
+        self.snippet_in_store = in_store and snippet is not None
+        self._update_editor_title()
+        editor.focus()
+
+    def action_save_snippet(self) -> None:
+        """Save the buffer into its snippet; the form opens when it has none yet."""
+        if not self._engine_or_say():
+            return
+        snippet = self.current_snippet
+        if snippet is None or not self.snippet_in_store:
+            self._open_save_form()
+            return
+        if not self.editor.text.strip():
+            self.notify("The editor is empty: nothing to save.", severity="warning")
+            return
+        self._save_snippet(dataclasses.replace(snippet, code=self.editor.text), self.workspace.registry.list_tools())
+
+    def action_save_snippet_as(self) -> None:
+        if self._engine_or_say():
+            self._open_save_form()
+
+    def _open_save_form(self) -> None:
+        from ..snippets import free_names
+        from .screens.snippet_form import SnippetFormScreen
+
+        code = self.editor.text
+        if not code.strip():
+            self.notify("The editor is empty: nothing to save.", severity="warning")
+            return
+        snippet = self.current_snippet
+        declared = {param.name for param in snippet.parameters} if snippet else set()
+        store = self.workspace.snippets
+        tools = self.workspace.registry.list_tools()
+
+        def save(new: Snippet, overwrite: bool) -> Snippet:  # runs on the form's worker thread
+            return store.save(new, overwrite=overwrite, tools=tools)
+
+        self.push_screen(
+            SnippetFormScreen(
+                code,
+                save,
+                snippet=snippet,
+                overwrite_name=snippet.name if snippet is not None and self.snippet_in_store else None,
+                candidates=free_names(code) - declared,
+            ),
+            self._snippet_saved,
+        )
+
+    @work(group="snippet-save", exclusive=True, exit_on_error=False, thread=True)
+    def _save_snippet(self, snippet: Snippet, tools: list[ToolDefinition]) -> None:
+        try:
+            saved = self.workspace.snippets.save(snippet, overwrite=True, tools=tools)
+        except (ValueError, OSError) as exc:
+            self.call_from_thread(self.notify, str(exc), title="Snippet not saved", severity="error", markup=False)
+            return
+        self.call_from_thread(self._snippet_saved, saved)
+
+    def _snippet_saved(self, saved: Snippet | None) -> None:
+        if saved is None or not self.ui_alive:
+            return
+        self.current_snippet = saved
+        self.snippet_in_store = True
+        self._update_editor_title()
+        count = len(saved.parameters)
+        params = f" with {count} parameter{'s' if count != 1 else ''}" if count else ""
+        self.notify(f"Saved the snippet {saved.name}{params}.", markup=False)
+
+    def action_snippets(self) -> None:
+        if not self._engine_or_say():
+            return
+        from .screens.snippets import SnippetsScreen
+
+        workspace = self.workspace
+        self.push_screen(
+            SnippetsScreen(workspace.snippets, servers=workspace.servers, tools=workspace.registry.list_tools()),
+            self._snippet_requested,
+        )
+
+    def _snippet_requested(self, request: SnippetRequest | None) -> None:
+        if request is None:
+            return
+        snippet = request.snippet
+        if request.action == "run":
+            self.run_snippet(snippet)
+            return
+        self.open_in_editor(snippet.code, snippet, in_store=not request.imported)
+        if request.imported:
+            self.notify(
+                f"Imported the skill {snippet.name} into the editor; ctrl+s saves it as a snippet.", markup=False
+            )
+        else:
+            self.notify(f"Opened {snippet.name} (ctrl+z brings back the previous buffer).", markup=False)
+
+    @on(SnippetStoreChanged)
+    def _snippet_store_changed(self, message: SnippetStoreChanged) -> None:
+        snippet = self.current_snippet
+        if snippet is None or snippet.name != message.old:
+            return
+        if message.new is None:
+            self.snippet_in_store = False  # deleted: ctrl+s asks for a name again
+        else:
+            self.current_snippet = message.new
+        self._update_editor_title()
+
+    def run_snippet(self, snippet: Snippet, code: str | None = None, what: str | None = None) -> None:
+        """Run ``code`` (default: the snippet's own) after asking for the snippet's parameters, if any."""
+        if self.running:
+            self.notify(f"A run is already going; {self._stop_key()} stops it.", severity="warning")
+            return
+        code = snippet.code if code is None else code
+        what = what or f"snippet {snippet.name}"
+        if not snippet.parameters:
+            self.start_run(code, what, snippet=snippet.name)
+            return
+        from .screens.run_params import RunParamsScreen
+
+        self.push_screen(
+            RunParamsScreen(f"Run {snippet.name}", snippet.parameters, snippet.description),
+            partial(self._parameters_given, snippet, code, what),
+        )
+
+    def _parameters_given(self, snippet: Snippet, code: str, what: str, given: dict[str, Any] | None) -> None:
+        if given is None:
+            return
+        try:
+            values = snippet.bind(given)
+        except ValueError as exc:
+            self.notify(str(exc), title="Not run", severity="error", markup=False)
+            return
+        self.start_run(code, what, values=values, snippet=snippet.name)
+
+    def action_run_with_parameters(self) -> None:
+        """Run the editor buffer with values for its snippet's parameters."""
+        if not self._engine_or_say():
+            return
+        snippet = self.current_snippet
+        if snippet is None or not snippet.parameters:
+            self.notify(
+                "The editor's code has no parameters: save it as a snippet with parameters first (ctrl+s).",
+                severity="warning",
+            )
+            return
+        self.run_snippet(snippet, self.editor.text, f"{snippet.name} from the editor")
+
+    def action_history(self) -> None:
+        if not self._engine_or_say():
+            return
+        from .screens.history import HistoryScreen
+
+        self.push_screen(HistoryScreen(self.workspace.history), self._history_closed)
+
+    def _history_closed(self, record: RunRecord | None) -> None:
+        if record is None:
+            return
+        self.open_in_editor(record.code)
+        self.notify(
+            f"Reopened the run of {format_started(record.started)} (ctrl+z brings back the previous buffer).",
+            markup=False,
+        )
 
     @on(TraceCallSelected)
     def _trace_selected(self, message: TraceCallSelected) -> None:
@@ -801,6 +1170,8 @@ class PlaygroundApp(App[None]):
         self.status.tool_calls = 0
 
     def action_reset_sandbox(self) -> None:
+        if not self._engine_or_say():
+            return
         if self.running:
             self.notify(f"Stop the run first ({self._stop_key()}).", severity="warning")
             return
@@ -822,6 +1193,8 @@ class PlaygroundApp(App[None]):
     @on(TextArea.Changed, "#editor")
     def _editor_changed(self) -> None:
         self._buffer_text = self.editor.text
+        if self.current_snippet is not None:
+            self._update_editor_title()
         if self._buffer_timer is not None:
             self._buffer_timer.stop()
         self._buffer_timer = self.set_timer(BUFFER_SAVE_DELAY, self._save_buffer)
@@ -958,7 +1331,8 @@ class PlaygroundApp(App[None]):
     # -- context budget -------------------------------------------------------------
 
     def action_context_budget(self) -> None:
-        self.compute_context_cost()
+        if self._engine_or_say():
+            self.compute_context_cost()
 
     @work(group="budget", exclusive=True, exit_on_error=False, thread=True)
     def compute_context_cost(self) -> None:
@@ -991,6 +1365,16 @@ class PlaygroundApp(App[None]):
                     )
             return out
 
+        # These import the engine's snippets and pydantic: not before the first frame.
+        from .screens.history import HistoryScreen
+        from .screens.prompt import PromptScreen
+        from .screens.run_params import RunParamsScreen
+        from .screens.server_form import ServerFormScreen
+        from .screens.snippet_form import SnippetFormScreen
+        from .screens.snippets import SnippetsScreen
+        from .widgets.history_list import HistoryList
+        from .widgets.snippet_list import SnippetList
+
         palette = Binding(self.COMMAND_PALETTE_BINDING, "command_palette", "Command palette (every action)")
         editor_keys = [
             Binding("ctrl+z", "undo", "Undo"),
@@ -1008,6 +1392,11 @@ class PlaygroundApp(App[None]):
             HelpSection("Preview", entries(PreviewPane.BINDINGS)),
             HelpSection("Editor", entries(editor_keys)),
             HelpSection("Trace", entries(TraceTable.BINDINGS)),
+            HelpSection("Snippets browser", entries([*SnippetList.BINDINGS, *SnippetsScreen.BINDINGS])),
+            HelpSection("Save snippet", entries(SnippetFormScreen.BINDINGS)),
+            HelpSection("Parameter values", entries(RunParamsScreen.BINDINGS)),
+            HelpSection("Run history", entries([*HistoryList.BINDINGS, *HistoryScreen.BINDINGS])),
+            HelpSection("Rename, export, import", entries(PromptScreen.BINDINGS)),
             HelpSection("Server form", entries(ServerFormScreen.BINDINGS)),
             HelpSection("Server log", entries(ServerLogScreen.BINDINGS)),
             HelpSection("Import servers", entries(ImportServersScreen.BINDINGS)),

@@ -1,15 +1,18 @@
 """What the preview and the editor need from the code generator, in one place.
 
 Schemas come from servers and are untrusted: a tool whose binding cannot be
-generated gets a reason to show instead of an exception in the UI.
+generated gets a reason to show instead of an exception in the UI.  The code
+generator is imported on first use, not with the app, so the first frame does
+not wait for it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from ..codegen.preview import binding_source, example_call, import_line, signature
-from ..registry import ToolDefinition
+if TYPE_CHECKING:
+    from ..registry import ToolDefinition
 
 
 @dataclass
@@ -24,6 +27,8 @@ class BindingPreview:
 
 
 def binding_preview(tool: ToolDefinition) -> BindingPreview:
+    from ..codegen.preview import binding_source, example_call, import_line, signature
+
     try:
         return BindingPreview(
             True,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pprint
+from datetime import UTC, datetime
 from typing import Any
 
 from textual.content import Content
@@ -63,3 +64,32 @@ def first_line(text: str | None, limit: int = 200) -> str:
     lines = (text or "").strip().splitlines()
     line = lines[0] if lines else ""
     return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+RUN_STATUS = {
+    "ok": ("✔", "ok", "$text-success"),
+    "error": ("✖", "error", "$text-error"),
+    "timeout": ("⏱", "timeout", "$text-warning"),
+    "cancelled": ("■", "stopped", "$text-muted"),
+}
+
+
+def run_status(status: str, *, short: bool = False) -> Content:
+    """A past run's status, with its glyph and colour (``short``: the glyph only)."""
+    glyph, word, style = RUN_STATUS.get(status, ("?", status, ""))
+    return Content.styled(glyph if short else f"{glyph} {word}", style)
+
+
+def format_started(iso: str, now: datetime | None = None, *, full: bool = False) -> str:
+    """When a run started, in local time: the time of day for today, else the date too."""
+    try:
+        started = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso[:16]
+    if started.tzinfo is None:
+        started = started.replace(tzinfo=UTC)
+    local = started.astimezone()
+    if full:
+        return local.strftime("%Y-%m-%d %H:%M:%S")
+    today = (now or datetime.now(UTC)).astimezone().date()
+    return local.strftime("%H:%M:%S") if local.date() == today else local.strftime("%b %d %H:%M")

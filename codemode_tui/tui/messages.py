@@ -8,11 +8,24 @@ each message into widget updates, so no worker ever touches a widget.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from ..executor.run_result import RunResult, ToolCallRecord
-from ..registry import ToolDefinition
+if TYPE_CHECKING:  # types only: the engine is imported after the first frame
+    from ..executor.run_result import RunResult, ToolCallRecord
+    from ..registry import ToolDefinition
+    from ..snippets import Snippet
+    from ..workspace import Workspace
+
+
+class WorkspaceLoaded(Message):
+    """The engine finished loading (``workspace`` is ``None`` when it failed: ``error`` says why)."""
+
+    def __init__(self, workspace: Workspace | None, error: str | None = None) -> None:
+        super().__init__()
+        self.workspace = workspace
+        self.error = error
 
 
 class RegistryChanged(Message):
@@ -108,3 +121,21 @@ class TraceCallSelected(Message):
     def __init__(self, record: ToolCallRecord) -> None:
         super().__init__()
         self.record = record
+
+
+class SnippetStoreChanged(Message):
+    """A snippet was renamed (``new`` is the renamed snippet) or deleted (``new`` is ``None``)."""
+
+    def __init__(self, old: str, new: Snippet | None) -> None:
+        super().__init__()
+        self.old = old
+        self.new = new
+
+
+class HistoryRecorded(Message):
+    """A run was written to the history (or could not be: ``error``)."""
+
+    def __init__(self, run_id: str | None, error: str | None = None) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.error = error

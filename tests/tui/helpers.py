@@ -25,6 +25,8 @@ async def wait_until(pilot: Pilot[object], predicate: Callable[[], object], what
 
 
 def server_status(app: PlaygroundApp, name: str) -> str | None:
+    if not app.engine_ready:  # the app builds its workspace after the first frame when not given one
+        return None
     for info in app.workspace.registry.list_servers():
         if info.name == name:
             return info.status

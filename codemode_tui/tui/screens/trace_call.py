@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -13,10 +13,12 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from ...executor.run_result import ToolCallRecord
 from ..formatting import format_duration, pretty_json
 from ..widgets.code_view import CodeView
 from ..widgets.trace_table import record_name, record_ok
+
+if TYPE_CHECKING:
+    from ...executor.run_result import ToolCallRecord
 
 
 class TraceCallScreen(ModalScreen[None]):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -10,11 +10,13 @@ from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Static, TabbedContent, TabPane
 
-from ...registry import ToolDefinition
 from ..codegen_preview import binding_preview
 from ..formatting import pretty_json
 from .annotation_badges import AnnotationBadges
 from .code_view import CodeView
+
+if TYPE_CHECKING:
+    from ...registry import ToolDefinition
 
 
 class PreviewPane(Vertical):

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.widgets import DataTable
 
-from ...registry import ServerInfo
 from ..formatting import status_glyph
 from ..messages import ServerActionRequested
+
+if TYPE_CHECKING:
+    from ...registry import ServerInfo
 
 
 class ServerList(DataTable[Content]):

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from ...registry import ToolDefinition
 from ..messages import InsertExampleRequested, ToolChosen, ToolRow
+
+if TYPE_CHECKING:
+    from ...registry import ToolDefinition
 
 MAX_ROWS = 60  # about two screens: more costs layout time on every key press
 

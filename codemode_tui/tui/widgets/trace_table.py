@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.widgets import DataTable
 
-from ...executor.run_result import ToolCallRecord
 from ..formatting import format_duration
 from ..messages import TraceCallSelected
+
+if TYPE_CHECKING:
+    from ...executor.run_result import ToolCallRecord
 
 
 def record_name(record: ToolCallRecord) -> str:
