@@ -8,9 +8,11 @@ size with steady cursors.  Refresh after an intended change with
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 
 from codemode_tui.config import MCPServerConfig
@@ -167,3 +169,142 @@ def test_context_budget(snap_compare: Any, tmp_path: Path) -> None:
         await pilot.pause(0.5)
 
     assert snap_compare(app, terminal_size=(110, 32), run_before=run_before)
+
+
+# -- snippets and history ------------------------------------------------------------------
+
+SNIPPET_CODE = """\
+from generated.servers.demo import calculate
+
+total = await calculate(a=base, b=factor, op="multiply")
+print(label, total)
+total
+"""
+
+
+def save_snippets() -> None:
+    from codemode_tui.snippets import Snippet, SnippetParam, SnippetStore
+
+    store = SnippetStore()
+    params = [
+        SnippetParam("base", "float", 6, "the first factor"),
+        SnippetParam("factor", "int"),
+        SnippetParam("label", "str", description="printed before the total"),
+        SnippetParam("shout", "bool", False),
+        SnippetParam("tags", "list", ["a", "b"]),
+    ]
+    store.save(Snippet("multiply-label", SNIPPET_CODE, "Multiply two numbers and print them with a label", params))
+    store.save(
+        Snippet("list-notes", "from generated.servers.demo import list_notes\nawait list_notes()\n", "All notes")
+    )
+
+
+async def browser_open(pilot: Pilot[Any]) -> None:
+    app = pilot.app
+    await pilot.press("ctrl+o")
+    await wait_until(pilot, lambda: getattr(app.screen, "loaded", False), "the snippets browser")
+    await pilot.pause(0.2)
+
+
+def test_snippet_form_with_an_error(snap_compare: Any, tmp_path: Path) -> None:
+    app = app_with(demo_stdio_config(), tmp_path=tmp_path, connect=False)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await wait_until(pilot, lambda: app.engine_ready, "the engine")
+        app.editor.text = SNIPPET_CODE
+        await pilot.press("ctrl+s")
+        await pilot.press(*"Multiply Label")
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
+
+
+def test_snippets_browser_80x24(snap_compare: Any, tmp_path: Path) -> None:
+    save_snippets()
+    app = app_with(demo_stdio_config(), tmp_path=tmp_path, connect=False)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await wait_until(pilot, lambda: app.engine_ready, "the engine")
+        await browser_open(pilot)
+        await pilot.press("down")  # from the search box to the list
+        await pilot.press("down")
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_run_parameters_form(snap_compare: Any, tmp_path: Path) -> None:
+    save_snippets()
+    app = app_with(demo_stdio_config(), tmp_path=tmp_path, connect=False)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await wait_until(pilot, lambda: app.engine_ready, "the engine")
+        await browser_open(pilot)
+        await pilot.press(*"multiply", "f5")
+        await pilot.press("ctrl+r")  # factor and label are missing: said in the form
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=(100, 34), run_before=run_before)
+
+
+def test_export_skill_prompt(snap_compare: Any, tmp_path: Path) -> None:
+    save_snippets()
+    app = app_with(demo_stdio_config(), tmp_path=tmp_path, connect=False)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await wait_until(pilot, lambda: app.engine_ready, "the engine")
+        await browser_open(pilot)
+        await pilot.press("down", "x")
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
+
+
+@pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Times shown in local time: pin the zone so the snapshot does not depend on the machine."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_history_browser(snap_compare: Any, tmp_path: Path, utc: Any) -> None:
+    from codemode_tui.snippets import RunHistory, RunRecord
+
+    history = RunHistory()
+    call = {"tool": "demo__calculate", "ok": True, "duration": 0.012, "arguments": {"a": 6, "b": 7}, "preview": "42"}
+    history.add(
+        RunRecord(
+            code=SNIPPET_CODE,
+            status="ok",
+            duration=0.31,
+            output="area 42.0\n",
+            trace=[call],
+            started="2025-03-14T09:26:53+00:00",
+            id="run-one",
+            snippet="multiply-label",
+        )
+    )
+    history.add(
+        RunRecord(
+            code="import time\nwhile True:\n    time.sleep(0.05)\n",
+            status="error",
+            duration=2.5,
+            error="KeyboardInterrupt: interrupted",
+            started="2025-03-14T09:30:00+00:00",
+            id="run-two",
+        )
+    )
+    app = app_with(demo_stdio_config(), tmp_path=tmp_path, connect=False)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await wait_until(pilot, lambda: app.engine_ready, "the engine")
+        await pilot.press("ctrl+g")
+        await wait_until(pilot, lambda: getattr(app.screen, "loaded", False), "the history")
+        await pilot.press("down")
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)

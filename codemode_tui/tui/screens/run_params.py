@@ -31,7 +31,7 @@ def initial_text(param: SnippetParam) -> str:
     if not param.has_default:
         return ""
     if param.type in JSON_TYPES:
-        return json.dumps(param.default, ensure_ascii=False, indent=2 if param.type != "json" else None)
+        return json.dumps(param.default, ensure_ascii=False)
     return str(param.default)
 
 
@@ -81,7 +81,6 @@ class RunParamsScreen(ModalScreen[dict[str, Any] | None]):
         if param.type in JSON_TYPES:
             return TextArea(
                 initial_text(param),
-                language="json",
                 id=field_id,
                 classes="param-json",
                 compact=True,

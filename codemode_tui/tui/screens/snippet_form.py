@@ -148,14 +148,15 @@ class SnippetFormScreen(ModalScreen[Snippet | None]):
 
     # -- parameters ---------------------------------------------------------------
 
-    def action_add_param(self) -> None:
+    async def action_add_param(self) -> None:
         row = self._row()
-        self.query_one("#params", VerticalScroll).mount(row)
-        self.call_after_refresh(row.name_input.focus)
+        await self.query_one("#params", VerticalScroll).mount(row)
+        row.scroll_visible()
+        row.name_input.focus()
 
     @on(Button.Pressed, "#add-param")
-    def _add_pressed(self) -> None:
-        self.action_add_param()
+    async def _add_pressed(self) -> None:
+        await self.action_add_param()
 
     @on(ParamRow.RemoveRequested)
     def _remove_row(self, message: ParamRow.RemoveRequested) -> None:
