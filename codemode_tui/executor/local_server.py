@@ -140,8 +140,7 @@ class LocalJupyterServer:
             "--ServerApp.terminals_enabled=False",
             # Output is capped by the executor (with a visible marker); the server's own IOPub rate
             # limit would instead drop output silently, depending on how fast the machine prints.
-            "--ServerApp.iopub_data_rate_limit=0",
-            "--ServerApp.iopub_msg_rate_limit=0",
+            "--ZMQChannelsWebsocketConnection.limit_rate=False",
             # Kernel sockets stay TCP on loopback (signed with the key in the private runtime folder):
             # Unix-socket paths under a long temporary folder exceed the OS's 107-character limit.
             # A kernel that ignores shutdown is killed after half a second, not five.
