@@ -35,6 +35,8 @@ async def _until(pilot: Pilot[Any], predicate: Callable[[], object], what: str, 
 
 
 def _connected(app: PlaygroundApp, name: str = "demo") -> bool:
+    if not app.engine_ready:
+        return False
     return any(i.name == name and i.status == "connected" for i in app.workspace.registry.list_servers())
 
 
@@ -103,7 +105,84 @@ async def narrow(app: PlaygroundApp, pilot: Pilot[Any]) -> None:
     await _demo_ready(app, pilot)
 
 
-WITH_RUNS = (main_screen, light_theme)
+MULTIPLY = """\
+from generated.servers.demo import calculate
+
+total = await calculate(a=base, b=factor, op="multiply")
+print(label, total)
+total
+"""
+
+
+async def _fill_save_form(app: PlaygroundApp, pilot: Pilot[Any]) -> None:
+    """ctrl+s on code that reads three unset variables: they are offered as parameters; fill them in."""
+    from textual.widgets import Input, Select
+
+    from .widgets.param_row import ParamRow
+
+    app.editor.text = MULTIPLY
+    await pilot.press("ctrl+s")
+    await pilot.pause(0.2)
+    form = app.screen
+    await pilot.press(*"multiply-label")
+    form.query_one("#snippet-description", Input).value = "Multiply two numbers and print them with a label"
+    rows = list(form.query(ParamRow))
+    for row, (kind, default, description) in zip(
+        rows,
+        [("float", "6", "the first factor"), ("int", "", "the second factor"), ("str", "", "printed first")],
+        strict=True,
+    ):
+        row.query_one(Select).value = kind
+        row.default_input.value = default
+        row.query_one(".param-description", Input).value = description
+    await pilot.pause(0.3)
+
+
+async def save_snippet(app: PlaygroundApp, pilot: Pilot[Any]) -> None:
+    await _demo_ready(app, pilot)
+    await _fill_save_form(app, pilot)
+
+
+async def _saved_and_run(app: PlaygroundApp, pilot: Pilot[Any]) -> None:
+    """Save the snippet, then run it from the browser with values asked for by the parameter form."""
+    from textual.widgets import Input
+
+    from ..snippets import Snippet
+
+    await _demo_ready(app, pilot)
+    await _fill_save_form(app, pilot)
+    await pilot.press("ctrl+s")
+    await _until(pilot, lambda: app.snippet_in_store, "the save")
+    app.workspace.snippets.save(
+        Snippet("list-notes", "from generated.servers.demo import list_notes\nawait list_notes()\n", "All notes")
+    )
+    await _until(pilot, lambda: app.sandbox_state == "ready", "the sandbox", timeout=180)
+    await pilot.press("ctrl+o")
+    await _until(pilot, lambda: getattr(app.screen, "loaded", False), "the snippets browser")
+    await pilot.press(*"multiply", "f5")
+    await pilot.pause(0.2)
+    app.screen.query_one("#value-factor", Input).value = "7"
+    app.screen.query_one("#value-label", Input).value = "area"
+    await pilot.press("ctrl+r")
+    await _until(pilot, lambda: app.runs_recorded == 1, "the run", timeout=120)
+
+
+async def snippets(app: PlaygroundApp, pilot: Pilot[Any]) -> None:
+    await _saved_and_run(app, pilot)
+    await pilot.press("ctrl+o")
+    await _until(pilot, lambda: getattr(app.screen, "loaded", False), "the snippets browser")
+    await pilot.press("down", "down")
+    await pilot.pause(0.3)
+
+
+async def history(app: PlaygroundApp, pilot: Pilot[Any]) -> None:
+    await _saved_and_run(app, pilot)
+    await pilot.press("ctrl+g")
+    await _until(pilot, lambda: getattr(app.screen, "loaded", False), "the history")
+    await pilot.pause(0.3)
+
+
+WITH_RUNS = (main_screen, light_theme, snippets, history)
 
 SHOTS: list[tuple[str, Scenario, tuple[int, int], bool]] = [
     ("main", main_screen, (140, 40), False),
@@ -112,6 +191,9 @@ SHOTS: list[tuple[str, Scenario, tuple[int, int], bool]] = [
     ("light-theme", light_theme, (140, 40), False),
     ("80x24", narrow, (80, 24), False),
     ("context-budget", context_budget, (110, 30), False),
+    ("save-snippet", save_snippet, (110, 30), False),
+    ("snippets", snippets, (110, 30), False),
+    ("history", history, (110, 30), False),
 ]
 
 
