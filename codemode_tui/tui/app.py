@@ -81,7 +81,15 @@ DEFAULT_THEME = "codemode-dark"
 LIGHT_THEME = "codemode-light"
 PANES = ("sidebar", "preview", "output")
 # Actions that open a dialog of their own: not while another dialog is open.
-MAIN_SCREEN_ONLY = ("run", "save_snippet", "save_snippet_as", "snippets", "history", "run_with_parameters")
+MAIN_SCREEN_ONLY = (
+    "run",
+    "save_snippet",
+    "save_snippet_as",
+    "snippets",
+    "history",
+    "run_with_parameters",
+    "import_skill",
+)
 BUFFER_SAVE_DELAY = 0.5
 PREVIEW_DELAY = 0.08
 
@@ -95,6 +103,7 @@ PALETTE: list[tuple[str, str, str]] = [
     ("Save snippet as", "Save the editor buffer under a new name, description and parameters", "save_snippet_as"),
     ("Snippets", "Browse saved snippets: open, run, rename, delete, export as a skill, import", "snippets"),
     ("Run history", "Past runs, newest first; reopen one's code in the editor", "history"),
+    ("Import skill", "Open an agent skill folder (SKILL.md + scripts/) in the editor as a snippet", "import_skill"),
     ("Clear output", "Empty the output, result, error and trace tabs", "clear_output"),
     ("Restart sandbox", "A fresh sandbox: variables from earlier runs are dropped", "reset_sandbox"),
     ("Insert example call", "Insert the highlighted tool's example call at the cursor", "insert_example"),
@@ -557,7 +566,8 @@ class PlaygroundApp(App[None]):
     def connect_server(self, name: str, *, reconnect: bool = False) -> None:
         """Connect (or reconnect) one server in a worker of its own group."""
         self.run_worker(
-            partial(self._connect, name, reconnect),  # created when it runs: no stray coroutine on early exit
+            # Created when it runs: no stray coroutine on early exit (Textual's stubs want a bare callable).
+            partial(self._connect, name, reconnect),  # type: ignore[arg-type]
             group=f"server:{name}",
             exclusive=True,
             exit_on_error=False,
@@ -1075,8 +1085,17 @@ class PlaygroundApp(App[None]):
             self._snippet_requested,
         )
 
+    def action_import_skill(self) -> None:
+        if not self._engine_or_say():
+            return
+        from .screens.snippets import SnippetRequest, ask_import
+
+        self.push_screen(
+            ask_import(), lambda snippet: self._snippet_requested(SnippetRequest("open", snippet, imported=True))
+        )
+
     def _snippet_requested(self, request: SnippetRequest | None) -> None:
-        if request is None:
+        if request is None or request.snippet is None:
             return
         snippet = request.snippet
         if request.action == "run":

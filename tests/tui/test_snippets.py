@@ -17,6 +17,7 @@ from codemode_tui.snippets import Snippet, SnippetParam, SnippetStore
 from codemode_tui.snippets.skills import read_frontmatter
 from codemode_tui.tui.app import PlaygroundApp
 from codemode_tui.tui.screens.confirm import ConfirmScreen
+from codemode_tui.tui.screens.history import HistoryScreen
 from codemode_tui.tui.screens.prompt import PromptScreen
 from codemode_tui.tui.screens.snippet_form import SnippetFormScreen
 from codemode_tui.tui.screens.snippets import SnippetsScreen
@@ -273,6 +274,15 @@ async def test_keys_that_need_a_snippet_say_so(tmp_path: Path) -> None:
         assert "No snippets yet" in text_of(browser, "#snippet-meta")
         await pilot.press("f5")  # nothing highlighted: nothing runs, and the editor's code does not either
         assert not app.running
+        await pilot.press("escape")
+
+        # The command palette offers the new actions too.
+        await pilot.press("ctrl+p", *"Run history")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen), "the history from the palette")
+        await wait_until(pilot, lambda: app.screen.loaded, "the history to load")  # type: ignore[attr-defined]
+        assert "No runs yet" in text_of(app.screen, "#history-meta")
 
 
 def test_the_app_module_does_not_import_the_engine() -> None:

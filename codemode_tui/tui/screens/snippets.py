@@ -41,7 +41,7 @@ class SnippetRequest:
     """What the browser asks the App to do when it closes: ``open`` or ``run`` ``snippet``."""
 
     action: str
-    snippet: Snippet
+    snippet: Snippet | None
     imported: bool = False
 
 
@@ -49,6 +49,22 @@ def matches(snippet: Snippet, query: str) -> bool:
     """Every word of ``query`` in the name, description, tools or code (as ``SnippetStore.search``)."""
     text = f"{snippet.name} {snippet.description} {' '.join(snippet.tools)} {snippet.code}".lower()
     return all(word in text for word in query.lower().split())
+
+
+def _import(folder: str, _option: bool) -> Snippet:
+    return import_skill(Path(folder).expanduser())
+
+
+def ask_import() -> PromptScreen[Snippet]:
+    """The dialog that reads a skill folder back as an (unsaved) snippet."""
+    return PromptScreen(
+        "Import a skill folder",
+        "A folder with SKILL.md and scripts/ (as exported here, or from another tool). "
+        "It opens in the editor; ctrl+s saves it as a snippet.",
+        _import,
+        placeholder="path/to/skill-folder",
+        action="Import",
+    )
 
 
 def describe(snippet: Snippet) -> Content:
@@ -306,20 +322,7 @@ class SnippetsScreen(ModalScreen[SnippetRequest | None]):
         )
 
     def _ask_import(self) -> None:
-        self.app.push_screen(
-            PromptScreen(
-                "Import a skill folder",
-                "A folder with SKILL.md and scripts/ (as exported here, or from another tool). "
-                "It opens in the editor; ctrl+s saves it as a snippet.",
-                self._import,
-                placeholder="path/to/skill-folder",
-                action="Import",
-            ),
-            self._imported,
-        )
-
-    def _import(self, folder: str, _option: bool) -> Snippet:
-        return import_skill(Path(folder).expanduser())
+        self.app.push_screen(ask_import(), self._imported)
 
     def _imported(self, snippet: Snippet | None) -> None:
         if snippet is not None:
