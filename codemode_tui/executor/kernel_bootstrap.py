@@ -95,7 +95,10 @@ def setup(params: dict[str, Any]) -> dict[str, Any]:
         state.hooks = True
 
         def cap(stream: Any) -> None:
-            if stream is None or getattr(stream, "_codemode_capped", False):
+            # Re-applied before every cell: IPython 9 wraps ``stream.write`` for the length of
+            # each cell (its output history) and then restores what it found, which would drop
+            # a cap installed once.  Wrapping whatever is there at cell start keeps ours outermost.
+            if stream is None or getattr(stream.write, "_codemode_cap", False):
                 return
             original = stream.write
 
@@ -117,8 +120,8 @@ def setup(params: dict[str, Any]) -> dict[str, Any]:
                 original(f"{part}\n{marker}\n")
                 return len(text)
 
+            write._codemode_cap = True  # type: ignore[attr-defined]
             stream.write = write
-            stream._codemode_capped = True
 
         cap(sys.stdout)
         cap(sys.stderr)
@@ -139,6 +142,8 @@ def setup(params: dict[str, Any]) -> dict[str, Any]:
         def pre_run_cell(*_: Any) -> None:
             state.out_used = 0
             state.out_dropped = False
+            cap(sys.stdout)
+            cap(sys.stderr)
             try:
                 task = asyncio.current_task()
             except RuntimeError:
