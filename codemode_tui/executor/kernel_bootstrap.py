@@ -41,6 +41,7 @@ def setup(params: dict[str, Any]) -> dict[str, Any]:
     import signal
     import sys
     import tempfile
+    import threading
     import types
 
     state: Any = sys.modules.get("_codemode_kernel")
@@ -94,6 +95,26 @@ def setup(params: dict[str, Any]) -> dict[str, Any]:
     if not state.hooks:
         state.hooks = True
 
+        # One cap counts each piece of text once, even when caps end up nested (IPython's
+        # per-cell wrapper can sit between the cap of an earlier cell and this cell's).
+        guard = threading.local()
+
+        def limited(original: Any, text: str) -> Any:
+            if state.out_dropped:
+                return len(text)
+            room = state.max_output - state.out_used
+            size = len(text) if text.isascii() else len(text.encode("utf-8", "replace"))
+            if size <= room:
+                state.out_used += size
+                return original(text)
+            state.out_dropped = True
+            part = text[: max(room, 0)]
+            if len(part.encode("utf-8", "replace")) > room:
+                part = part.encode("utf-8", "replace")[: max(room, 0)].decode("utf-8", "ignore")
+            marker = f"{TRUNCATION_TAG} at {state.max_output:,} bytes; the rest of this run's output was dropped]"
+            original(f"{part}\n{marker}\n")
+            return len(text)
+
         def cap(stream: Any) -> None:
             # Re-applied before every cell: IPython 9 wraps ``stream.write`` for the length of
             # each cell (its output history) and then restores what it found, which would drop
@@ -103,22 +124,13 @@ def setup(params: dict[str, Any]) -> dict[str, Any]:
             original = stream.write
 
             def write(text: Any) -> Any:
-                if not isinstance(text, str) or not text:
+                if getattr(guard, "active", False) or not isinstance(text, str) or not text:
                     return original(text)
-                if state.out_dropped:
-                    return len(text)
-                room = state.max_output - state.out_used
-                size = len(text) if text.isascii() else len(text.encode("utf-8", "replace"))
-                if size <= room:
-                    state.out_used += size
-                    return original(text)
-                state.out_dropped = True
-                part = text[: max(room, 0)]
-                if len(part.encode("utf-8", "replace")) > room:
-                    part = part.encode("utf-8", "replace")[: max(room, 0)].decode("utf-8", "ignore")
-                marker = f"{TRUNCATION_TAG} at {state.max_output:,} bytes; the rest of this run's output was dropped]"
-                original(f"{part}\n{marker}\n")
-                return len(text)
+                guard.active = True
+                try:
+                    return limited(original, text)
+                finally:
+                    guard.active = False
 
             write._codemode_cap = True  # type: ignore[attr-defined]
             stream.write = write
