@@ -94,6 +94,7 @@ async def server_form(app: PlaygroundApp, pilot: Pilot[Any]) -> None:
 async def failed_server(app: PlaygroundApp, pilot: Pilot[Any]) -> None:
     await _until(pilot, lambda: any(i.status == "failed" for i in app.workspace.registry.list_servers()), "failure")
     await _demo_ready(app, pilot)
+    await _until(pilot, lambda: "broken" in app._failed_seen, "the failure notice")  # then clear it
     app.clear_notifications()
     app.server_list.focus()
     app.server_list.move_cursor(row=1)

@@ -78,6 +78,8 @@ def test_failed_server_log(snap_compare: Any, tmp_path: Path) -> None:
 
     async def run_before(pilot: Pilot[Any]) -> None:
         await wait_until(pilot, lambda: server_status(app, "broken") == "failed", "the failure")
+        # The notice follows the status change on the next refresh: wait for it before clearing it.
+        await wait_until(pilot, lambda: "broken" in app._failed_seen, "the failure notice")
         app.clear_notifications()
         app.query_one(ServerList).focus()
         await pilot.press("l")
