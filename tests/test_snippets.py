@@ -239,3 +239,17 @@ def test_import_round_trip(tmp_path: Path) -> None:
     assert snippet.servers == ["demo"]
     with pytest.raises(SnippetError, match=r"no SKILL\.md"):
         import_skill(tmp_path)
+
+
+def test_history_records_how_a_run_ended(tmp_path: Path) -> None:
+    from codemode_tui.executor.run_result import NOTE_INTERRUPTED, RunError, RunResult
+
+    history = RunHistory(tmp_path / "history.jsonl")
+    stopped = RunResult(run_id="a", error=RunError("KeyboardInterrupt", ""), notes=[NOTE_INTERRUPTED])
+    timed_out = RunResult(run_id="b", error=RunError("TimeoutError", "timed out"), timed_out=True)
+    failed = RunResult(run_id="c", error=RunError("ZeroDivisionError", "division by zero"))
+    fine = RunResult(run_id="d", stdout="hi\n", duration=0.5)
+    for result in (stopped, timed_out, failed, fine):
+        history.add_run("code", result)
+    assert [r.status for r in history.list()] == ["ok", "error", "timeout", "cancelled"]
+    assert history.list()[1].error == "ZeroDivisionError: division by zero"

@@ -47,6 +47,8 @@ def record_from_run(code: str, result: Any, *, snippet: str | None = None) -> Ru
         status = "ok"
     elif result.timed_out:
         status = "timeout"
+    elif "interrupted" in result.notes:  # stopped by the user (the executor's NOTE_INTERRUPTED)
+        status = "cancelled"
     else:
         status = "error"
     trace = [
