@@ -123,7 +123,7 @@ async def test_run_a_snippet_with_parameters_stop_one_and_reopen_from_history(tm
         # Every run is in the history, newest first; Enter reopens a run's code.
         runs = RunHistory().list()
         assert [(r.snippet, r.status) for r in runs] == [
-            ("spin", "error"),
+            ("spin", "cancelled"),  # stopped with ctrl+c
             ("multiply-label", "ok"),
             ("multiply-label", "ok"),
         ]
