@@ -311,7 +311,6 @@ class ToolRegistry:
             self._require_server(server)
         return self.search_index.search(query, server=server, limit=limit)
 
-
     def list_tools(self, server: str | None = None) -> list[ToolDefinition]:
         if server is not None:
             return list(self._tools.get(self._require_server(server).name, {}).values())

@@ -77,7 +77,7 @@ def all_catalog_tools() -> list[ToolDefinition]:
     return [t for path in catalog_paths() for t in load_catalog(path)]
 
 
-USAGE = '''\
+USAGE = """\
 from generated.servers.everything import get_annotated_message
 from generated.servers.filesystem import edit_file, read_file
 from generated.servers.pydantic_models_demo import Order, add, place_order
@@ -108,7 +108,7 @@ async def bad() -> None:
     await add(a=1, b=2, c=3)  # E
     await read_file({"path": 1})  # E
     print(wrong)
-'''
+"""
 
 
 def test_real_catalogs_generate_import_and_type_check(tmp_path: Path) -> None:

@@ -40,8 +40,24 @@ def hostile_tools(marker_file: Path) -> list[ToolDefinition]:
     props: dict[str, Any] = {
         key: {"type": "string", "description": text, "title": text, "default": text}
         for key, text in zip(
-            ["a.b", "class", "1st", "__import__", "arguments", "str", "_cm_client", "x\"y'z", "ﬁle", "file",
-             "Any", "", "__debug__", "None", "with space", "é"],
+            [
+                "a.b",
+                "class",
+                "1st",
+                "__import__",
+                "arguments",
+                "str",
+                "_cm_client",
+                "x\"y'z",
+                "ﬁle",
+                "file",
+                "Any",
+                "",
+                "__debug__",
+                "None",
+                "with space",
+                "é",
+            ],
             texts * 2,
             strict=False,
         )
@@ -57,8 +73,14 @@ def hostile_tools(marker_file: Path) -> list[ToolDefinition]:
     huge = (evil + "A" * 1000) * 1000
     servers = ["my server!", evil, "__init__", "", "../../etc", "a.b", "server"]
     tools = [
-        ToolDefinition(name=name, server=servers[i % len(servers)], description=texts[i % len(texts)],
-                       title=evil, input_schema=schema, annotations={"readOnlyHint": True, "title": evil})
+        ToolDefinition(
+            name=name,
+            server=servers[i % len(servers)],
+            description=texts[i % len(texts)],
+            title=evil,
+            input_schema=schema,
+            annotations={"readOnlyHint": True, "title": evil},
+        )
         for i, name in enumerate(["__import__", "class", "1st", "a.b", "get-file", "get_file", evil, "", "import"])
     ]
     output = {"type": "object", "title": evil, "properties": {evil: {"type": "string"}}, "required": [evil]}

@@ -67,8 +67,13 @@ schemas = st.recursive(
 def tools(draw: st.DrawFn, server: str = "fuzz") -> ToolDefinition:
     top = draw(objects(schemas))
     top["$defs"] = {"A": draw(schemas), "B": draw(schemas)}
-    output = draw(st.none() | schemas | schemas.map(lambda s: {"type": "object", "title": "toolOutput",
-                                                                "properties": {"result": s}, "required": ["result"]}))
+    output = draw(
+        st.none()
+        | schemas
+        | schemas.map(
+            lambda s: {"type": "object", "title": "toolOutput", "properties": {"result": s}, "required": ["result"]}
+        )
+    )
     return ToolDefinition(
         name=draw(st.text(max_size=12) | st.sampled_from(HOSTILE_WORDS)),
         server=server,

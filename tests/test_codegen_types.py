@@ -39,8 +39,10 @@ def fields(ns: TypeNamespace, name: str) -> dict[str, tuple[str, bool]]:
         ({"type": "array", "prefixItems": [{"type": "string"}, {"type": "integer"}]}, "list[str | int]"),
         ({"type": "object", "additionalProperties": {"type": "number"}}, "dict[str, float]"),
         ({"type": "object"}, "dict[str, Any]"),
-        ({"type": "object", "patternProperties": {"^x": {"type": "string"}}, "additionalProperties": False},
-         "dict[str, str]"),
+        (
+            {"type": "object", "patternProperties": {"^x": {"type": "string"}}, "additionalProperties": False},
+            "dict[str, str]",
+        ),
         ({"enum": ["a", "b"]}, "Literal['a', 'b']"),
         ({"enum": ["a", None]}, "Literal['a'] | None"),
         ({"enum": [1, True, "x"]}, "Literal[1, True, 'x']"),
@@ -65,8 +67,10 @@ def test_object_becomes_typed_dict_with_required_and_not_required() -> None:
     text, ns = convert(
         {
             "type": "object",
-            "properties": {"a": {"type": "string"}, "b": {"type": "array", "items": {"type": "object",
-                                                                                  "properties": {"x": {}}}}},
+            "properties": {
+                "a": {"type": "string"},
+                "b": {"type": "array", "items": {"type": "object", "properties": {"x": {}}}},
+            },
             "required": ["a"],
         }
     )
@@ -101,8 +105,13 @@ def test_recursive_refs() -> None:
                     "value": {"$ref": "#/definitions/Json"},
                 },
             },
-            "Json": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"$ref": "#/definitions/Json"}},
-                               {"type": "null"}]},
+            "Json": {
+                "anyOf": [
+                    {"type": "string"},
+                    {"type": "array", "items": {"$ref": "#/definitions/Json"}},
+                    {"type": "null"},
+                ]
+            },
         },
     }
     text, ns = convert(schema)
@@ -134,8 +143,10 @@ def test_alias_that_only_refers_to_itself_becomes_any() -> None:
 
 def test_all_of_merges_objects_and_refs() -> None:
     schema = {
-        "allOf": [{"$ref": "#/$defs/Base"}, {"type": "object", "properties": {"extra": {"type": "integer"}},
-                                             "required": ["extra"]}],
+        "allOf": [
+            {"$ref": "#/$defs/Base"},
+            {"type": "object", "properties": {"extra": {"type": "integer"}}, "required": ["extra"]},
+        ],
         "$defs": {"Base": {"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"]}},
     }
     text, ns = convert(schema)

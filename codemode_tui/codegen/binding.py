@@ -195,9 +195,7 @@ def _build(tool: ToolDefinition, converter: SchemaConverter) -> ToolBinding:
             for fdef in definition.fields:
                 if fdef.key not in fields:
                     fields[fdef.key] = (
-                        fdef
-                        if single
-                        else FieldDef(fdef.key, fdef.type, False, fdef.description, fdef.default)
+                        fdef if single else FieldDef(fdef.key, fdef.type, False, fdef.description, fdef.default)
                     )
         arguments_type = input_type
         closed = single and _is_closed(schema)
@@ -381,8 +379,7 @@ def docstring_text(binding: ToolBinding) -> str:
         lines.append("Annotations: " + ", ".join(words) + ".")
     lines += ["", "Args:"]
     lines.append(
-        "    arguments: every argument as one dict, keys exactly as in the schema; "
-        "merged with the keywords below."
+        "    arguments: every argument as one dict, keys exactly as in the schema; merged with the keywords below."
     )
     for param in binding.params:
         facts = [shorten(param.type.text, 300)]

@@ -203,9 +203,7 @@ class PythonCodeGenerator:
         self._module_cache = cache
         return files, modules, conflicts
 
-    def generate_from_tools(
-        self, tools: Iterable[ToolDefinition] | Mapping[str, ToolDefinition]
-    ) -> GenerationResult:
+    def generate_from_tools(self, tools: Iterable[ToolDefinition] | Mapping[str, ToolDefinition]) -> GenerationResult:
         """Write the bindings of ``tools`` (a list, or ``{qualified_name: tool}``); remove stale files."""
         started = time.perf_counter()
         tool_list = _as_tool_list(tools)

@@ -571,9 +571,7 @@ class SchemaConverter:
         for key in sorted(required - set(props)):
             definition.fields.append(FieldDef(key, any_type("required but not described by the schema"), True))
 
-    def _variants(
-        self, schema: Mapping[str, Any], variants: list[Any], root: Any, hint: str, depth: int
-    ) -> TypeExpr:
+    def _variants(self, schema: Mapping[str, Any], variants: list[Any], root: Any, hint: str, depth: int) -> TypeExpr:
         base = {key: value for key, value in schema.items() if key not in ("anyOf", "oneOf")}
         if has_type_info(base):
             if not any(has_type_info(variant) for variant in variants):

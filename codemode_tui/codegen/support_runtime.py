@@ -55,9 +55,7 @@ def merge_arguments(
     elif isinstance(arguments, Mapping):
         merged = dict(arguments)
     else:
-        raise TypeError(
-            f"{function}() takes its arguments as a dict or as keywords, not {type(arguments).__name__}"
-        )
+        raise TypeError(f"{function}() takes its arguments as a dict or as keywords, not {type(arguments).__name__}")
     bad_keys = [key for key in merged if not isinstance(key, str)]
     if bad_keys:
         raise TypeError(f"{function}() argument names must be strings, got {bad_keys[0]!r}")
@@ -72,8 +70,7 @@ def merge_arguments(
         if unknown:
             known = ", ".join(repr(key) for key in keywords) or "none"
             raise TypeError(
-                f"{function}() got unexpected argument(s) {', '.join(repr(key) for key in unknown)}; "
-                f"it takes: {known}"
+                f"{function}() got unexpected argument(s) {', '.join(repr(key) for key in unknown)}; it takes: {known}"
             )
     missing = [key for key in required if key not in merged]
     if missing:

@@ -70,9 +70,7 @@ def print_result(result: Any, *, as_json: bool) -> None:
         print(result.error.traceback or f"{result.error.type}: {result.error.message}", file=sys.stderr)
 
 
-def run_script(
-    name: str, description: str, parameters: list[dict[str, Any]], code: str, servers_file: Path
-) -> int:
+def run_script(name: str, description: str, parameters: list[dict[str, Any]], code: str, servers_file: Path) -> int:
     """Entry point of an exported skill script; returns the exit code."""
     params = [SnippetParam.from_dict(p) for p in parameters]
     args = build_parser(name, description, params).parse_args()

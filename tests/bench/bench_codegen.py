@@ -93,7 +93,7 @@ def synthetic_tool(rng: random.Random, server: str, index: int) -> ToolDefinitio
     return ToolDefinition(
         name=name,
         server=server,
-        description=f"Synthetic tool {index} of {server}.\nIt does things with \"quotes\" and \\ backslashes.",
+        description=f'Synthetic tool {index} of {server}.\nIt does things with "quotes" and \\ backslashes.',
         input_schema=schema,
         output_schema=output,
         annotations={"readOnlyHint": rng.random() < 0.5},
@@ -111,9 +111,7 @@ def main() -> int:
     parser.add_argument("--servers", type=int, default=10)
     args = parser.parse_args()
     rng = random.Random(7)
-    tools = [
-        synthetic_tool(rng, f"server-{i % args.servers}", i) for i in range(args.tools)
-    ]
+    tools = [synthetic_tool(rng, f"server-{i % args.servers}", i) for i in range(args.tools)]
     rows: list[tuple[str, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         generator = PythonCodeGenerator(tmp)
