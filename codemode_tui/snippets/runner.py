@@ -28,9 +28,24 @@ async def run_snippet(
 ) -> RunResult:
     """Run snippet ``name`` with ``arguments``; raises :class:`SnippetError` before the run if they are wrong."""
     snippet = store.get(name)
-    values = snippet.bind(arguments)
+    return await run_with_values(executor, snippet.code, snippet.bind(arguments), timeout=timeout, **callbacks)
+
+
+async def run_with_values(
+    executor: CodeModeExecutor,
+    code: str,
+    values: dict[str, Any],
+    *,
+    timeout: float | None = None,
+    **callbacks: Any,
+) -> RunResult:
+    """Bind already-checked ``values`` by a short run of their own, then run ``code``.
+
+    The one place every front end (playground, CLI, MCP server, exported skill
+    scripts) binds parameters; raises :class:`SnippetError` if binding fails.
+    """
     if values:
         bound = await executor.execute(assignments(values))
         if not bound.success:
-            raise SnippetError(f"could not set the parameters of {name!r}: {bound.error}")
-    return await executor.execute(snippet.code, timeout=timeout, **callbacks)
+            raise SnippetError(f"could not set the parameters: {bound.error}")
+    return await executor.execute(code, timeout=timeout, **callbacks)

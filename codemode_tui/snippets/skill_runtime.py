@@ -16,7 +16,8 @@ from typing import Any
 
 from ..config import ConfigError, load_servers
 from ..registry import ToolRegistry
-from .model import Snippet, SnippetError, SnippetParam, assignments
+from .model import Snippet, SnippetError, SnippetParam
+from .runner import run_with_values
 from .skills import expand_server
 
 
@@ -48,11 +49,7 @@ async def run_code_with_servers(
         if failed:
             raise SnippetError("cannot reach the servers this skill needs:\n" + "\n".join(failed))
         async with CodeModeExecutor(registry) as executor:
-            if values:
-                bound = await executor.execute(assignments(values))
-                if not bound.success:
-                    raise SnippetError(f"could not set the parameters: {bound.error}")
-            return await executor.execute(code, timeout=timeout)
+            return await run_with_values(executor, code, values, timeout=timeout)
 
 
 def print_result(result: Any, *, as_json: bool) -> None:

@@ -784,14 +784,16 @@ class PlaygroundApp(App[None]):
             self.post_message(RunToolCall(record))
 
         try:
-            if values:  # a separate short run, so the snippet's own line numbers stay in its tracebacks
-                from ..snippets.model import assignments
+            from ..snippets.model import SnippetError
+            from ..snippets.runner import run_with_values
 
-                bound = await executor.execute(assignments(values))
-                if not bound.success:
-                    self.post_message(RunFinished(None, f"could not set the parameters: {bound.error}"))
-                    return
-            result = await executor.execute(code, on_output=on_output, on_tool_call=on_tool_call)
+            try:
+                result = await run_with_values(
+                    executor, code, values or {}, on_output=on_output, on_tool_call=on_tool_call
+                )
+            except SnippetError as exc:
+                self.post_message(RunFinished(None, str(exc)))
+                return
         except asyncio.CancelledError:
             self.post_message(RunFinished(None, "stopped before the sandbox was ready"))
             raise
