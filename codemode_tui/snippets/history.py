@@ -35,13 +35,22 @@ class RunRecord:
     started: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     snippet: str | None = None
+    source: str = "playground"  # which front end ran it: "playground", "cli", "serve", "toolset"
+    session: str | None = None  # the MCP session (serve over HTTP) or other run context, if any
 
     def title(self) -> str:
         first = next((line.strip() for line in self.code.splitlines() if line.strip()), "(empty)")
         return first[:60]
 
 
-def record_from_run(code: str, result: Any, *, snippet: str | None = None) -> RunRecord:
+def record_from_run(
+    code: str,
+    result: Any,
+    *,
+    snippet: str | None = None,
+    source: str = "playground",
+    session: str | None = None,
+) -> RunRecord:
     """A history record for an executor's ``RunResult``."""
     if result.success:
         status = "ok"
@@ -70,6 +79,8 @@ def record_from_run(code: str, result: Any, *, snippet: str | None = None) -> Ru
         error=str(result.error) if result.error else None,
         trace=trace,
         snippet=snippet,
+        source=source,
+        session=session,
     )
 
 
@@ -106,9 +117,21 @@ class RunHistory:
                 continue
         return list(reversed(records[-self.limit :]))
 
-    def add_run(self, code: str, result: Any, *, snippet: str | None = None) -> RunRecord:
-        """Record an executor's ``RunResult``; a history that cannot be written never fails the run."""
-        record = record_from_run(code, result, snippet=snippet)
+    def add_run(
+        self,
+        code: str,
+        result: Any,
+        *,
+        snippet: str | None = None,
+        source: str = "playground",
+        session: str | None = None,
+    ) -> RunRecord:
+        """Record an executor's ``RunResult``; a history that cannot be written never fails the run.
+
+        ``source`` names the front end that ran it and ``session`` the run context (an MCP
+        session id under ``serve``), so one history can tell runs from different places apart.
+        """
+        record = record_from_run(code, result, snippet=snippet, source=source, session=session)
         try:
             return self.add(record)
         except OSError:
