@@ -27,9 +27,9 @@ _EXPORTS = {
     "CodeModeExecutor": ".executor",
     "RunResult": ".executor",
     "MetaTools": ".meta_tools",
-    "DiscoveryOutcome": ".registry",
-    "ServerInfo": ".registry",
-    "ToolDefinition": ".registry",
+    "DiscoveryOutcome": ".tool_types",
+    "ServerInfo": ".tool_types",
+    "ToolDefinition": ".tool_types",
     "ToolRegistry": ".registry",
     "AudioResult": ".results",
     "ImageResult": ".results",
@@ -47,9 +47,10 @@ if TYPE_CHECKING:
     from .config import ConfigError, MCPServerConfig
     from .executor import CodeModeConfig, CodeModeExecutor, RunResult
     from .meta_tools import MetaTools
-    from .registry import DiscoveryOutcome, ServerInfo, ToolDefinition, ToolRegistry
+    from .registry import ToolRegistry
     from .results import AudioResult, ImageResult, ResourceResult, ToolError, UnknownToolError
     from .search import SearchHit, SearchIndex, SearchResult
+    from .tool_types import DiscoveryOutcome, ServerInfo, ToolDefinition
     from .workspace import Workspace
 
 

@@ -17,7 +17,7 @@ import threading
 from collections import deque
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
-from typing import Any, Literal
+from typing import Any
 
 import anyio
 import httpx2
@@ -29,8 +29,8 @@ from mcp.client.streamable_http import streamable_http_client
 
 from . import paths
 from .config import MCPServerConfig
+from .tool_types import Status
 
-Status = Literal["disabled", "disconnected", "connecting", "connected", "failed"]
 STDERR_LINES = 200
 
 

@@ -24,9 +24,10 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from .registry import ToolDefinition, ToolRegistry
+from .registry import ToolRegistry
 from .results import ToolError, UnknownToolError
 from .search import SearchIndex
+from .tool_types import ToolDefinition
 
 # Characters per token for the context-cost estimate: a common rule of thumb for English and JSON.
 CHARS_PER_TOKEN = 4

@@ -12,116 +12,17 @@ from __future__ import annotations
 import asyncio
 import difflib
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import mcp_types as types
 from mcp.shared.exceptions import MCPError
 
 from .config import MCPServerConfig
-from .connection import ConnectionFailed, ServerConnection, Status
+from .connection import ConnectionFailed, ServerConnection
 from .names import NameConflict, assign_identifiers, qualified_name, sanitize_identifier
 from .results import ToolError, UnknownToolError, unwrap_result
 from .search import SearchIndex, SearchResult
-
-
-@dataclass
-class ToolDefinition:
-    """One tool of one server, with the names it is known by."""
-
-    name: str
-    server: str
-    description: str = ""
-    input_schema: dict[str, Any] = field(default_factory=lambda: {"type": "object", "properties": {}})
-    output_schema: dict[str, Any] | None = None
-    title: str | None = None
-    annotations: dict[str, Any] = field(default_factory=dict)
-    python_name: str = ""
-    server_module: str = ""
-
-    def __post_init__(self) -> None:
-        if not self.python_name:
-            self.python_name = sanitize_identifier(self.name)
-        if not self.server_module:
-            self.server_module = sanitize_identifier(self.server, fallback="server")
-
-    @property
-    def qualified_name(self) -> str:
-        """``server__tool``: unique across the registry."""
-        return qualified_name(self.server, self.name)
-
-    @classmethod
-    def from_mcp(cls, server: str, tool: types.Tool) -> ToolDefinition:
-        annotations = tool.annotations.model_dump(by_alias=True, exclude_none=True) if tool.annotations else {}
-        return cls(
-            name=tool.name,
-            server=server,
-            title=tool.title or annotations.get("title"),
-            description=tool.description or "",
-            input_schema=dict(tool.input_schema or {"type": "object", "properties": {}}),
-            output_schema=dict(tool.output_schema) if tool.output_schema else None,
-            annotations=annotations,
-        )
-
-    @classmethod
-    def from_dict(cls, server: str, data: Mapping[str, Any]) -> ToolDefinition:
-        """From a ``tools/list`` entry as JSON (camelCase keys), e.g. a saved catalog."""
-        return cls.from_mcp(server, types.Tool.model_validate(dict(data)))
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form, in MCP's own key names."""
-        data: dict[str, Any] = {
-            "qualifiedName": self.qualified_name,
-            "name": self.name,
-            "server": self.server,
-            "pythonName": self.python_name,
-            "module": f"generated.servers.{self.server_module}",
-            "description": self.description,
-            "inputSchema": self.input_schema,
-        }
-        if self.title:
-            data["title"] = self.title
-        if self.output_schema is not None:
-            data["outputSchema"] = self.output_schema
-        if self.annotations:
-            data["annotations"] = self.annotations
-        return data
-
-
-@dataclass(frozen=True)
-class ServerInfo:
-    """What a front end shows for one server."""
-
-    name: str
-    transport: str
-    status: Status
-    tool_count: int
-    error: str | None
-    enabled: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "transport": self.transport,
-            "status": self.status,
-            "tool_count": self.tool_count,
-            "error": self.error,
-            "enabled": self.enabled,
-        }
-
-
-@dataclass
-class DiscoveryOutcome:
-    """The result of discovering one server: its tools, or why it failed."""
-
-    server: str
-    tools: list[ToolDefinition] = field(default_factory=list)
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
+from .tool_types import DiscoveryOutcome, ServerInfo, ToolDefinition
 
 Listener = Callable[[str], None]
 

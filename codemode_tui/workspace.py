@@ -11,8 +11,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import sys
+import time
+import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Literal
 
 from . import paths
 from .config import (
@@ -24,13 +28,43 @@ from .config import (
     merge_servers,
     save_servers,
 )
-from .executor import CodeModeConfig, CodeModeExecutor
+from .executor import CodeModeConfig, CodeModeExecutor, RunError, RunResult
+from .executor.bridge import ToolCallCallback
+from .executor.output import OutputCallback
+from .executor.run_result import NOTE_INTERRUPTED
 from .meta_tools import MetaTools
-from .registry import DiscoveryOutcome, ToolRegistry
+from .registry import ToolRegistry
 from .search import SearchIndex
-from .snippets import RunHistory, SnippetStore
+from .snippets import RunHistory, SnippetError, SnippetStore
+from .snippets.runner import run_with_values
+from .tool_types import DiscoveryOutcome
 
 DEMO_SERVER_NAME = "demo"
+
+#: Which front end ran a run, as the history records it.
+RunSource = Literal["playground", "cli", "serve", "toolset"]
+
+#: A run that waited at least this long for another run of its sandbox says so in its notes.
+QUEUE_NOTE_AFTER = 0.1
+#: Sandboxes of client sessions alive at once (each local kernel is a process of ~100 MB).
+DEFAULT_MAX_SESSIONS = 8
+#: Seconds a session's sandbox may sit unused before it is closed.
+DEFAULT_SESSION_IDLE_TIMEOUT = 600.0
+
+
+class SessionLimitError(RuntimeError):
+    """A new session would exceed the cap on live sandboxes; the message says what to do."""
+
+
+@dataclass
+class SessionSandbox:
+    """One client session's sandbox: its executor and when it was last used."""
+
+    session: str
+    executor: CodeModeExecutor
+    created: float = field(default_factory=time.monotonic)
+    last_used: float = field(default_factory=time.monotonic)
+    runs: int = 0
 
 
 def demo_server_config() -> MCPServerConfig:
@@ -63,6 +97,13 @@ class Workspace:
         # How code runs (sandbox, limits); read when the executor is first created.
         self.executor_config = CodeModeConfig()
         self._executor: CodeModeExecutor | None = None
+        # Per-session sandboxes (``serve`` over HTTP): created on a session's first run,
+        # closed when it ends or sits idle; and each sandbox's turn lock (runs take turns).
+        self.max_sessions = DEFAULT_MAX_SESSIONS
+        self.session_idle_timeout = DEFAULT_SESSION_IDLE_TIMEOUT
+        self._sessions: dict[str, SessionSandbox] = {}
+        self._turns: dict[int, asyncio.Lock] = {}
+        self._closing = False
         # Saved snippets (skills) and the run history, in the data folder.
         self.snippets = SnippetStore()
         self.history = RunHistory()
@@ -163,8 +204,164 @@ class Workspace:
         await executor.setup()
         return executor
 
+    # -- sessions: one sandbox per client session ----------------------------------
+
+    def executor_for(self, session: str | None = None) -> CodeModeExecutor:
+        """The executor of ``session`` (an MCP session id), created on its first use.
+
+        ``None`` is the workspace's own executor (the playground, the CLI,
+        ``serve`` over stdio).  Each named session gets a sandbox of its own, so
+        two agents never see each other's variables; at most
+        :attr:`max_sessions` live at once, beyond that :class:`SessionLimitError`.
+        """
+        if session is None:
+            return self.executor
+        entry = self._sessions.get(session)
+        if entry is None:
+            if self._closing:
+                raise SessionLimitError("the workspace is closing; no new sessions")
+            if len(self._sessions) >= self.max_sessions:
+                raise SessionLimitError(
+                    f"{len(self._sessions)} sessions already have a sandbox (the cap is {self.max_sessions}); "
+                    "end another session, wait for an idle one to close, or raise the cap "
+                    "(serve --max-sessions)"
+                )
+            entry = SessionSandbox(session, CodeModeExecutor(self.registry, config=self.executor_config))
+            self._sessions[session] = entry
+        entry.last_used = time.monotonic()
+        return entry.executor
+
+    @property
+    def sessions(self) -> list[SessionSandbox]:
+        """The live per-session sandboxes, oldest first (for a front end to show)."""
+        return list(self._sessions.values())
+
+    async def close_session(self, session: str) -> bool:
+        """Stop ``session``'s sandbox (its client went away); ``False`` if it had none."""
+        entry = self._sessions.pop(session, None)
+        if entry is None:
+            return False
+        self._turns.pop(id(entry.executor), None)
+        await entry.executor.cleanup()
+        return True
+
+    async def close_idle_sessions(self, idle: float | None = None) -> list[str]:
+        """Stop the sandboxes unused for ``idle`` seconds (default :attr:`session_idle_timeout`).
+
+        A session whose run is in progress or queued is never idle.  Returns
+        the sessions closed.
+        """
+        limit = self.session_idle_timeout if idle is None else idle
+        now = time.monotonic()
+        stale = [
+            entry.session
+            for entry in self._sessions.values()
+            if now - entry.last_used >= limit and not self._busy(entry.executor)
+        ]
+        for session in stale:
+            await self.close_session(session)
+        return stale
+
+    def _busy(self, executor: CodeModeExecutor) -> bool:
+        turn = self._turns.get(id(executor))
+        return executor.running or (turn is not None and turn.locked())
+
+    def _turn(self, executor: CodeModeExecutor) -> asyncio.Lock:
+        """Runs of one sandbox take turns as a whole: parameters and code, never interleaved."""
+        lock = self._turns.get(id(executor))
+        if lock is None:
+            lock = self._turns[id(executor)] = asyncio.Lock()
+        return lock
+
+    # -- runs: the one path every front end takes ----------------------------------
+
+    async def run(
+        self,
+        code: str,
+        *,
+        values: dict[str, Any] | None = None,
+        snippet: str | None = None,
+        timeout: float | None = None,
+        source: RunSource = "playground",
+        session: str | None = None,
+        on_output: OutputCallback | None = None,
+        on_tool_call: ToolCallCallback | None = None,
+    ) -> RunResult:
+        """Run ``code`` in the sandbox of ``session`` and record it in the history.
+
+        The only way a front end runs code, so every run is recorded the same
+        way (with its ``source``: playground, cli, serve, toolset).  ``values``
+        are already-checked parameter values (``Snippet.bind``), set in the
+        sandbox before ``code`` runs; ``snippet`` names the snippet in the
+        history.  Never raises for what the code does; a run that waited for
+        another run of the same sandbox says so in its notes, and its
+        ``timeout`` counts from when it starts, not from when it was queued.
+        Raises :class:`SessionLimitError` when ``session`` is new and the cap is
+        reached.  A run cancelled while it waits (the caller's task) is recorded
+        as cancelled, then the cancellation propagates.
+        """
+        executor = self.executor_for(session)
+        queued = time.perf_counter()
+        try:
+            async with self._turn(executor):
+                waited = time.perf_counter() - queued
+                try:
+                    result = await run_with_values(
+                        executor, code, values or {}, timeout=timeout, on_output=on_output, on_tool_call=on_tool_call
+                    )
+                except SnippetError as exc:
+                    result = RunResult(run_id=uuid.uuid4().hex, sandbox=executor.sandbox_kind)
+                    result.error = RunError("SnippetError", str(exc))
+                if waited >= QUEUE_NOTE_AFTER:
+                    result.notes.append(f"waited {waited:.1f} s for another run")
+        except asyncio.CancelledError:
+            stopped = RunResult(run_id=uuid.uuid4().hex, sandbox=executor.sandbox_kind, notes=[NOTE_INTERRUPTED])
+            stopped.error = RunError("CancelledError", "the run was stopped before it finished")
+            stopped.duration = time.perf_counter() - queued
+            self.history.add_run(code, stopped, snippet=snippet, source=source, session=session)
+            raise
+        if session is not None and session in self._sessions:
+            self._sessions[session].last_used = time.monotonic()
+            self._sessions[session].runs += 1
+        await asyncio.to_thread(self.history.add_run, code, result, snippet=snippet, source=source, session=session)
+        return result
+
+    async def run_skill(
+        self,
+        name: str,
+        arguments: dict[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+        source: RunSource = "playground",
+        session: str | None = None,
+        on_output: OutputCallback | None = None,
+        on_tool_call: ToolCallCallback | None = None,
+    ) -> RunResult:
+        """Run the saved skill ``name`` with ``arguments`` (strings are converted to the parameter types).
+
+        Wrong arguments (missing, mistyped) or an unknown skill raise
+        ``SnippetError`` before anything runs, so the caller can say what to
+        fix; nothing is recorded then.  Otherwise like :meth:`run`.
+        """
+        found = self.snippets.get(name)
+        values = found.bind(arguments)
+        return await self.run(
+            found.code,
+            values=values,
+            snippet=found.name,
+            timeout=timeout,
+            source=source,
+            session=session,
+            on_output=on_output,
+            on_tool_call=on_tool_call,
+        )
+
     async def close(self) -> None:
         """Close every session and engine part; safe to call twice."""
+        self._closing = True
+        for session in list(self._sessions):
+            await self.close_session(session)
+        self._closing = False
         if self._executor is not None:
             executor, self._executor = self._executor, None
             await executor.cleanup()

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..names import sanitize_identifier
-from ..registry import ToolDefinition
 from ..results import wrapped_result_schema
+from ..tool_types import ToolDefinition
 from .literals import py_literal, shorten
 from .schema_types import (
     ANY,

@@ -30,7 +30,7 @@ from typing import Any
 
 from ..files import atomic_write_text
 from ..names import NameConflict, assign_identifiers, sanitize_identifier
-from ..registry import ToolDefinition
+from ..tool_types import ToolDefinition
 from .binding import build_bindings
 from .literals import docstring_literal
 from .render import HEADER, render_module

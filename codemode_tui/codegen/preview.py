@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from ..registry import ToolDefinition
+from ..tool_types import ToolDefinition
 from .binding import build_bindings, example_call_source
 from .generator import PACKAGE, group_by_module
 from .render import render_binding, render_module, render_signature

@@ -12,7 +12,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from ..registry import ToolDefinition
+from ..tool_types import ToolDefinition
 from .sandbox import BindingsPayload
 
 SKIP_PARTS = {"__pycache__"}

@@ -45,7 +45,7 @@ from .synonyms import SYNONYMS
 from .tokenize import STOP_WORDS, sorted_vocabulary, split_words, stem, terms_of
 
 if TYPE_CHECKING:
-    from ..registry import ToolDefinition, ToolRegistry
+    from ..tool_types import ToolDefinition, ToolSource
 
 NAME, TITLE, DESCRIPTION, PARAMS, PARAM_TEXT, SERVER = range(6)
 FIELD_NAMES = ("name", "title", "description", "params", "param_text", "server")
@@ -239,7 +239,7 @@ class SearchIndex:
         # Carrying both numbers in one complex keeps the per-posting work of a query to one add.
         self._scaled: dict[str, dict[int, complex]] = {}
         self._synonyms = _stemmed_synonyms()
-        self._registry: ToolRegistry | None = None
+        self._registry: ToolSource | None = None
         self._server_signature: dict[str, tuple[int, ...]] = {}
         self._dirty: set[str] = set()
         self.rebuild(tools)
@@ -375,7 +375,7 @@ class SearchIndex:
 
     # -- keeping up with a registry --------------------------------------------------
 
-    def attach(self, registry: ToolRegistry) -> None:
+    def attach(self, registry: ToolSource) -> None:
         """Index ``registry``'s tools and follow its changes (re-read lazily, per server)."""
         self.detach()
         self._registry = registry

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..registry import ToolDefinition
+    from ..tool_types import ToolDefinition
 
 
 @dataclass(frozen=True, slots=True)

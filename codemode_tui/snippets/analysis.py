@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..registry import ToolDefinition
+    from ..tool_types import ToolDefinition
 
 
 PREFIX = "generated.servers"

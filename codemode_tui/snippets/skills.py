@@ -27,7 +27,7 @@ from ..config import MCPServerConfig, dump_servers, parse_servers
 from .model import Snippet, SnippetError, SnippetParam, check_description, check_name
 
 if TYPE_CHECKING:
-    from ..registry import ToolDefinition
+    from ..tool_types import ToolDefinition
 
 SCRIPT_MARKER = "# codemode-tui skill script"
 _PYTHON_COMMANDS = {"python", "python3"}

@@ -22,7 +22,7 @@ from .analysis import resolve, used_tools
 from .model import Snippet, SnippetError, check_description, check_name
 
 if TYPE_CHECKING:
-    from ..registry import ToolDefinition
+    from ..tool_types import ToolDefinition
 
 
 def _now() -> str:
