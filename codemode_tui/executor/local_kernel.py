@@ -1,0 +1,541 @@
+"""A local ipykernel launched directly and spoken to over ZMQ: no Jupyter Server in between.
+
+``sandbox="local"`` used to start a private Jupyter Server and reach its
+kernel over a websocket.  Talking to the kernel directly is safer and faster:
+
+* **no secret on a command line or in a log.**  The kernel's HMAC key lives
+  only in a 0600 connection file inside the executor's 0700 private folder;
+  the command line names the file, never the key.  The kernel's sockets are
+  Unix sockets (ZMQ ``ipc``) in the same folder, so another local user can
+  neither connect to them nor read the file (TCP on loopback, still signed
+  with that key, only when the folder's path is too long for a Unix socket);
+* **no websocket message limit** (Jupyter Server's is 10 MiB) and no "server
+  died" failure mode: the executor owns the kernel process itself;
+* **a faster start** (no Jupyter Server to import, no HTTP round trips) and
+  **faster runs** (one ZMQ round trip, no websocket framing).
+
+Every kernel runs under a small *nanny* process (:data:`NANNY`), started in a
+new session with the sandbox's allow-listed environment.  The nanny
+
+* marks itself a *child subreaper* (Linux ``PR_SET_CHILD_SUBREAPER``), so a
+  process the sandbox code detaches (``setsid``, a double fork) is re-parented
+  to the nanny instead of to init, and is killed with the rest of the tree;
+* kills every descendant and exits when the kernel exits (a crash, ``os._exit``,
+  the memory limit), which is how the host learns that the kernel died;
+* watches its stdin, a pipe from the host: when the host goes away without
+  cleaning up (crash, ``SIGKILL``) the pipe reaches EOF and the nanny kills
+  the tree and removes the executor's folder.  :meth:`KernelProcess.stop`
+  closes that pipe too, then makes sure.
+
+The kernel sets its address-space limit (``RLIMIT_AS``, soft and hard, so the
+code cannot lift it) before it imports anything.
+
+:class:`ZmqKernelChannel` is the host's side of the wire: the same interface as
+:class:`~.kernel_channel.KernelChannel` (which stays for kernels on a remote
+Jupyter Server), with every host socket bounded by ``ZMQ_MAXMSGSIZE`` so that
+nothing a kernel sends can grow the host without bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import zmq
+import zmq.asyncio
+
+from .errors import KernelChannelError, KernelDied, SandboxStartError
+
+MessageHandler = Callable[[dict[str, Any]], None]
+
+#: Longest path of a Unix socket the OS accepts (``sun_path`` is 108 bytes on Linux, 104 on macOS).
+_IPC_PATH_LIMIT = 100
+_DELIM = b"<IDS|MSG>"
+
+#: The nanny (see the module docstring); ``python -c NANNY <connection file> <kernel code>``.
+NANNY = r"""
+import ctypes, os, shutil, signal, subprocess, sys, threading, time
+folder = os.environ.pop("CODEMODE_ORPHAN_DIR", None)
+try:
+    ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+except Exception:
+    pass
+
+def tree():
+    found = set()
+    if not os.path.isdir("/proc"):
+        return found
+    parents = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat", "rb") as handle:
+                    fields = handle.read().rsplit(b")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[0] != b"Z":
+                parents.setdefault(int(fields[1]), []).append(int(name))
+    todo = [os.getpid()]
+    while todo:
+        for child in parents.get(todo.pop(), ()):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+lock = threading.Lock()
+
+def end(code):
+    with lock:
+        for _ in range(100):
+            pids = tree()
+            if not pids:
+                break
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            time.sleep(0.005)
+        if folder and code is None:
+            shutil.rmtree(folder, ignore_errors=True)
+        os._exit(1 if code is None else code)
+
+def watch():
+    try:
+        while sys.stdin.buffer.read(65536):
+            pass
+    except BaseException:
+        pass
+    end(None)
+
+env = dict(os.environ, JPY_PARENT_PID=str(os.getpid()))
+kernel = subprocess.Popen(
+    [sys.executable, "-c", sys.argv[2], "-f", sys.argv[1]],
+    env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+)
+sys.stdout.write(f"{kernel.pid}\n")
+sys.stdout.flush()
+threading.Thread(target=watch, daemon=True).start()
+while True:
+    try:
+        pid, status = os.wait()
+    except ChildProcessError:
+        end(0)
+    except InterruptedError:
+        continue
+    if pid == kernel.pid:
+        end(os.waitstatus_to_exitcode(status) & 0xFF if hasattr(os, "waitstatus_to_exitcode") else 1)
+"""
+
+#: The kernel's main: the memory limit first (soft and hard), then ipykernel.
+KERNEL_MAIN = r"""
+import os, sys
+limit = os.environ.pop("CODEMODE_MEMORY_LIMIT_MB", "")
+if limit:
+    import resource
+    wanted = int(limit) * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (wanted, wanted))
+sys.argv = ["ipykernel", *sys.argv[1:], "--HistoryManager.enabled=False", "--IPKernelApp.quiet=True"]
+from ipykernel import kernelapp
+kernelapp.launch_new_instance()
+"""
+
+
+def _connection(folder: Path, name: str) -> dict[str, Any]:
+    """Where the kernel listens: Unix sockets in ``folder`` when the path fits, else loopback TCP."""
+    base = folder / name
+    if hasattr(os, "fork") and len(os.fsencode(f"{base}-5")) <= _IPC_PATH_LIMIT:
+        transport, ip, ports = "ipc", str(base), list(range(1, 6))
+    else:
+        import socket
+
+        transport, ip, ports = "tcp", "127.0.0.1", []
+        holders = []
+        for _ in range(5):
+            sock = socket.socket()
+            sock.bind(("127.0.0.1", 0))
+            holders.append(sock)
+            ports.append(int(sock.getsockname()[1]))
+        for sock in holders:
+            sock.close()
+    return {
+        "transport": transport,
+        "ip": ip,
+        "shell_port": ports[0],
+        "iopub_port": ports[1],
+        "stdin_port": ports[2],
+        "control_port": ports[3],
+        "hb_port": ports[4],
+        "key": secrets.token_hex(32),
+        "signature_scheme": "hmac-sha256",
+        "kernel_name": "python3",
+    }
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Create ``path`` readable by this user only (never widened, never an existing file)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+class KernelProcess:
+    """One nanny + ipykernel pair, confined to a private folder (see the module docstring)."""
+
+    def __init__(
+        self,
+        folder: Path,
+        env: dict[str, str],
+        *,
+        cwd: Path,
+        memory_limit_mb: int | None = None,
+        orphan_dir: Path | None = None,
+    ) -> None:
+        self.folder = folder
+        self.cwd = cwd
+        self.connection_file = folder / "kernel.json"
+        self.connection: dict[str, Any] = {}
+        self.process: subprocess.Popen[bytes] | None = None
+        self.kernel_pid: int | None = None
+        self.exit_code: int | None = None
+        self._env = env
+        self._memory_limit_mb = memory_limit_mb
+        self.orphan_dir = orphan_dir
+        self._exited: list[Callable[[int], None]] = []
+
+    def _prepare(self) -> dict[str, str]:
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(self.folder, 0o700)
+        dirs = {
+            "JUPYTER_CONFIG_DIR": self.folder / "jupyter" / "config",
+            "JUPYTER_DATA_DIR": self.folder / "jupyter" / "data",
+            "JUPYTER_RUNTIME_DIR": self.folder / "jupyter" / "runtime",
+            "IPYTHONDIR": self.folder / "ipython",
+            "TMPDIR": self.folder / "tmp",
+        }
+        for path in dirs.values():
+            path.mkdir(parents=True, exist_ok=True)
+        self.cwd.mkdir(parents=True, exist_ok=True)
+        self.connection = _connection(self.folder, "k")
+        _write_private(self.connection_file, json.dumps(self.connection))
+        env = dict(self._env)
+        env.update({name: str(path) for name, path in dirs.items()})
+        env["JUPYTER_PLATFORM_DIRS"] = "1"
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        if self._memory_limit_mb:
+            env["CODEMODE_MEMORY_LIMIT_MB"] = str(int(self._memory_limit_mb))
+        if self.orphan_dir is not None:
+            env["CODEMODE_ORPHAN_DIR"] = str(self.orphan_dir)
+        return env
+
+    def start(self) -> None:
+        """Launch the nanny and its kernel (returns at once; the kernel answers when it is ready)."""
+        env = self._prepare()
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", NANNY, str(self.connection_file), KERNEL_MAIN],
+                env=env,
+                cwd=self.cwd,
+                stdin=subprocess.PIPE,  # the nanny's lifeline: closed when this process ends
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise SandboxStartError(f"cannot start a kernel with {sys.executable}: {exc}") from None
+        threading.Thread(target=self._watch, name=f"codemode-kernel-{self.process.pid}", daemon=True).start()
+
+    def _watch(self) -> None:
+        process = self.process
+        if process is None or process.stdout is None:
+            return
+        with contextlib.suppress(Exception):
+            line = process.stdout.readline().strip()
+            if line.isdigit():
+                self.kernel_pid = int(line)
+        code = process.wait()
+        self.exit_code = code
+        for callback in list(self._exited):
+            with contextlib.suppress(Exception):
+                callback(code)
+
+    def on_exit(self, callback: Callable[[int], None]) -> None:
+        """Call ``callback(exit code)`` (from a thread) when the kernel (its nanny) has exited."""
+        self._exited.append(callback)
+        if self.exit_code is not None:
+            callback(self.exit_code)
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.exit_code is None and self.process.poll() is None
+
+    def interrupt(self) -> None:
+        """SIGINT to the kernel (the bootstrap turns it into a cancelled cell for awaiting code)."""
+        if self.kernel_pid is not None and self.alive:
+            with contextlib.suppress(OSError):
+                os.kill(self.kernel_pid, signal.SIGINT)
+
+    def stop(self, wait: float = 1.0) -> None:
+        """Kill the kernel and everything it started; remove the connection file.  Blocks up to ``wait`` s."""
+        process, self.process = self.process, None
+        if process is not None:
+            if process.stdin is not None:  # the nanny kills its whole tree on EOF
+                with contextlib.suppress(OSError):
+                    process.stdin.close()
+            try:
+                process.wait(timeout=wait)
+            except subprocess.TimeoutExpired:
+                pass
+            # Whatever is still there (a nanny the code killed or stopped): its process group.
+            with contextlib.suppress(OSError):
+                os.killpg(process.pid, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                process.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=0.5)
+            if process.stdout is not None:
+                with contextlib.suppress(OSError):
+                    process.stdout.close()
+        if self.kernel_pid is not None:
+            with contextlib.suppress(OSError):
+                os.kill(self.kernel_pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            self.connection_file.unlink()
+
+
+class ZmqKernelChannel:
+    """Messages to and from one kernel over ZMQ (see the module docstring).
+
+    Same interface as :class:`~.kernel_channel.KernelChannel`: ``request``,
+    ``execute``, ``wait_ready``, ``interrupt``, ``close``, ``expect_restart``
+    and ``on_kernel_lost``.
+    """
+
+    def __init__(self, kernel: KernelProcess, *, max_message_bytes: int) -> None:
+        self.kernel = kernel
+        info = kernel.connection
+        self._key = str(info["key"]).encode()
+        self.session = uuid.uuid4().hex
+        self.max_message_bytes = max_message_bytes
+        self._context = zmq.asyncio.Context()
+        self._sockets: dict[str, zmq.asyncio.Socket] = {}
+        self._readers: list[asyncio.Task[None]] = []
+        self._handlers: dict[str, MessageHandler] = {}
+        self._waiters: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._idle: dict[str, asyncio.Event] = {}
+        self.expect_restart = False
+        self.on_kernel_lost: Callable[[str], None] | None = None
+        self.closed = False
+        self.lost = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _url(self, port_name: str) -> str:
+        info = self.kernel.connection
+        if info["transport"] == "ipc":
+            return f"ipc://{info['ip']}-{info[port_name]}"
+        return f"tcp://{info['ip']}:{info[port_name]}"
+
+    async def connect(self, timeout: float = 30.0) -> None:
+        self._loop = asyncio.get_running_loop()
+        for name, kind in (("shell", zmq.DEALER), ("control", zmq.DEALER), ("iopub", zmq.SUB)):
+            sock = self._context.socket(kind)
+            sock.setsockopt(zmq.LINGER, 0)
+            sock.setsockopt(zmq.MAXMSGSIZE, self.max_message_bytes)
+            if kind == zmq.DEALER:
+                sock.setsockopt(zmq.IDENTITY, f"{self.session}-{name}".encode())
+            else:
+                sock.setsockopt(zmq.SUBSCRIBE, b"")
+            sock.connect(self._url(f"{name}_port"))
+            self._sockets[name] = sock
+        for name in ("shell", "control", "iopub"):
+            self._readers.append(self._loop.create_task(self._read(name)))
+        self.kernel.on_exit(self._exited_threadsafe)
+
+    def _exited_threadsafe(self, code: int) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._exited, code)
+
+    def _exited(self, code: int) -> None:
+        if self.closed or self.expect_restart:
+            return
+        self.lost = True
+        self._fail_all(
+            f"the kernel process died (exit code {code}: it exited, crashed, was killed or ran out of memory)"
+        )
+        if self.on_kernel_lost is not None:
+            self.on_kernel_lost("dead")
+
+    def _sign(self, parts: list[bytes]) -> bytes:
+        mac = hmac.new(self._key, digestmod=hashlib.sha256)
+        for part in parts:
+            mac.update(part)
+        return mac.hexdigest().encode()
+
+    async def _read(self, name: str) -> None:
+        sock = self._sockets[name]
+        try:
+            while not self.closed:
+                frames = await sock.recv_multipart(copy=True)
+                try:
+                    split = frames.index(_DELIM)
+                except ValueError:
+                    continue
+                signature, parts = frames[split + 1], frames[split + 2 : split + 6]
+                if len(parts) < 4 or not hmac.compare_digest(signature, self._sign(parts)):
+                    continue  # not from our kernel: ignore it
+                try:
+                    header, parent, _, content = (json.loads(part) for part in parts)
+                except ValueError:
+                    continue
+                self._route(name, {"header": header, "parent_header": parent, "content": content})
+        except asyncio.CancelledError:
+            raise
+        except zmq.ZMQError:
+            pass
+
+    def _route(self, channel: str, message: dict[str, Any]) -> None:
+        parent = (message.get("parent_header") or {}).get("msg_id")
+        if not parent:
+            return
+        if channel in ("shell", "control"):
+            waiter = self._waiters.get(parent)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(message)
+            return
+        handler = self._handlers.get(parent)
+        if handler is not None:
+            handler(message)
+        header = message.get("header") or {}
+        if header.get("msg_type") == "status" and (message.get("content") or {}).get("execution_state") == "idle":
+            idle = self._idle.get(parent)
+            if idle is not None:
+                idle.set()
+
+    def _fail_all(self, reason: str) -> None:
+        for waiter in self._waiters.values():
+            if not waiter.done():
+                waiter.set_exception(KernelDied(reason))
+        for idle in self._idle.values():
+            idle.set()
+
+    def _frames(self, msg_type: str, content: dict[str, Any], msg_id: str) -> list[bytes]:
+        header = {
+            "msg_id": msg_id,
+            "msg_type": msg_type,
+            "session": self.session,
+            "username": "codemode",
+            "date": time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime()),
+            "version": "5.3",
+        }
+        parts = [json.dumps(header).encode(), b"{}", b"{}", json.dumps(content).encode()]
+        return [_DELIM, self._sign(parts), *parts]
+
+    async def request(
+        self,
+        msg_type: str,
+        content: dict[str, Any],
+        *,
+        msg_id: str | None = None,
+        on_message: MessageHandler | None = None,
+        wait_idle: bool = True,
+        channel: str = "shell",
+    ) -> dict[str, Any]:
+        """Send a request; stream its iopub messages to ``on_message``; return the reply content.
+
+        Returns once the reply and the kernel's ``idle`` for this request both
+        arrived (or shortly after the reply, should the ``idle`` be lost).
+        """
+        if self.closed or self.lost:
+            raise KernelDied("the kernel connection is closed" if self.closed else "the kernel process died")
+        msg_id = msg_id or uuid.uuid4().hex
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[dict[str, Any]] = loop.create_future()
+        idle = asyncio.Event()
+        self._waiters[msg_id] = waiter
+        self._idle[msg_id] = idle
+        if on_message is not None:
+            self._handlers[msg_id] = on_message
+        try:
+            try:
+                await self._sockets[channel].send_multipart(self._frames(msg_type, content, msg_id))
+            except zmq.ZMQError as exc:
+                raise KernelDied(f"cannot send to the kernel: {exc}") from None
+            reply = await waiter
+            if wait_idle and not idle.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(idle.wait(), 2.0)
+            return reply.get("content") or {}
+        finally:
+            self._waiters.pop(msg_id, None)
+            self._idle.pop(msg_id, None)
+            self._handlers.pop(msg_id, None)
+
+    async def execute(
+        self, code: str, *, msg_id: str | None = None, on_message: MessageHandler | None = None
+    ) -> dict[str, Any]:
+        """Run ``code``; see :meth:`request`."""
+        content = {
+            "code": code,
+            "silent": False,
+            "store_history": False,
+            "user_expressions": {},
+            "allow_stdin": False,
+            "stop_on_error": False,
+        }
+        return await self.request("execute_request", content, msg_id=msg_id, on_message=on_message)
+
+    async def wait_ready(self, timeout: float) -> None:
+        """Wait until the kernel answers ``kernel_info`` (its sockets are bound and it reads them)."""
+        deadline = time.monotonic() + timeout
+        attempt = 0.5
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise KernelChannelError(f"the kernel did not answer within {timeout:g} s")
+            if self.lost or not self.kernel.alive:
+                raise KernelChannelError(f"the kernel exited during its start (exit code {self.kernel.exit_code})")
+            try:
+                info = self.request("kernel_info_request", {}, wait_idle=False)
+                await asyncio.wait_for(info, min(attempt, remaining))
+                return
+            except TimeoutError:
+                attempt = min(attempt * 2, 2.0)
+            except KernelDied:
+                await asyncio.sleep(0.05)
+
+    async def interrupt(self) -> None:
+        """SIGINT to the kernel process."""
+        self.kernel.interrupt()
+
+    async def close(self) -> None:
+        self.closed = True
+        self._fail_all("the kernel connection was closed")
+        for reader in self._readers:
+            reader.cancel()
+        for reader in self._readers:
+            with contextlib.suppress(BaseException):
+                await reader
+        self._readers.clear()
+        for sock in self._sockets.values():
+            with contextlib.suppress(Exception):
+                sock.close(linger=0)
+        self._sockets.clear()
+        with contextlib.suppress(Exception):
+            self._context.term()
