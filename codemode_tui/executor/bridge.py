@@ -40,13 +40,21 @@ from typing import Any
 
 from ..registry import ToolRegistry
 from ..results import AudioResult, ImageResult, ResourceResult, ToolError, UnknownToolError, unwrap_result
-from .client_runtime import MAX_FRAME, PROTOCOL_VERSION, TYPE_KEY
+from .client_runtime import PROTOCOL_VERSION, TYPE_KEY
 from .run_result import ToolCallRecord
 
 log = logging.getLogger(__name__)
 
 _HEADER = struct.Struct("!I")
 PREVIEW_CHARS = 200
+#: Largest frame a peer may send before it has proven the token: the hello is ~100 bytes.
+PREAUTH_FRAME = 4096
+#: Seconds a peer has, from connecting, to prove the token; then it is dropped.
+HANDSHAKE_TIMEOUT = 2.0
+#: Largest frame (a call with its arguments) an authenticated sandbox may send.
+MAX_CALL_FRAME = 64 * 1024 * 1024
+#: Connections (authenticated or not) the bridge keeps open at once; more are dropped on arrival.
+MAX_CONNECTIONS = 64
 
 ToolCallCallback = Callable[[ToolCallRecord], Any]
 
@@ -117,8 +125,14 @@ class ToolBridge:
         advertise_host: str | None = None,
         audit_path: Path | None = None,
         unix_path: Path | None = None,
+        max_connections: int = MAX_CONNECTIONS,
+        max_frame: int = MAX_CALL_FRAME,
+        handshake_timeout: float = HANDSHAKE_TIMEOUT,
     ) -> None:
         self.registry = registry
+        self.max_connections = max_connections
+        self.max_frame = max_frame
+        self.handshake_timeout = handshake_timeout
         self.tool_timeout = tool_timeout
         self.host = host
         self.port = port
@@ -330,7 +344,15 @@ class ToolBridge:
 
 
 class _BridgeServerProtocol(asyncio.Protocol):
-    """One sandbox connection: authenticate, then serve framed calls concurrently."""
+    """One sandbox connection: authenticate, then serve framed calls concurrently.
+
+    Until the peer proves the token it gets almost nothing: one frame of at
+    most :data:`PREAUTH_FRAME` bytes, :data:`HANDSHAKE_TIMEOUT` seconds, and a
+    slot only while fewer than ``max_connections`` are open.  So a flood of
+    idle connections costs the host a bounded number of descriptors for a
+    bounded time, and a peer announcing a 250 MB frame is dropped after
+    4 KiB instead of being buffered.
+    """
 
     def __init__(self, bridge: ToolBridge) -> None:
         self.bridge = bridge
@@ -338,17 +360,39 @@ class _BridgeServerProtocol(asyncio.Protocol):
         self.authenticated = False
         self.tasks: dict[Any, asyncio.Task[None]] = {}
         self._buffer = bytearray()
+        self._limit = PREAUTH_FRAME
+        self._deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
-        self.bridge._protocols.add(self)
+        protocols = self.bridge._protocols
+        if len(protocols) >= self.bridge.max_connections:
+            log.warning(
+                "tool-call bridge dropped a connection: %d are open already (the limit)", self.bridge.max_connections
+            )
+            transport.abort()
+            return
+        protocols.add(self)
+        self._deadline = asyncio.get_running_loop().call_later(self.bridge.handshake_timeout, self._handshake_expired)
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
+    def _handshake_expired(self) -> None:
+        self._deadline = None
+        if not self.authenticated:
+            log.warning(
+                "tool-call bridge dropped a peer that did not prove the token within %gs", self.bridge.handshake_timeout
+            )
+            self.abort()
+
     def connection_lost(self, exc: Exception | None) -> None:
         self.bridge._protocols.discard(self)
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+        self._buffer = bytearray()
         for task in list(self.tasks.values()):
             task.cancel()
         self.tasks.clear()
@@ -362,8 +406,9 @@ class _BridgeServerProtocol(asyncio.Protocol):
         buffer += data
         while len(buffer) >= 4:
             (size,) = _HEADER.unpack_from(buffer)
-            if size > MAX_FRAME:
-                self._refuse(f"frame of {size} bytes exceeds the limit of {MAX_FRAME}")
+            if size > self._limit:
+                what = "before the token handshake" if not self.authenticated else "in one call"
+                self._refuse(f"frame of {size} bytes exceeds the limit of {self._limit} {what}")
                 return
             end = 4 + size
             if len(buffer) < end:
@@ -391,6 +436,10 @@ class _BridgeServerProtocol(asyncio.Protocol):
                 self._refuse(f"protocol version {message.get('v')!r} is not {PROTOCOL_VERSION}")
                 return
             self.authenticated = True
+            self._limit = self.bridge.max_frame
+            if self._deadline is not None:
+                self._deadline.cancel()
+                self._deadline = None
             self._write({"ok": True})
             return
         if "c" in message:
@@ -407,6 +456,7 @@ class _BridgeServerProtocol(asyncio.Protocol):
     def _refuse(self, reason: str) -> None:
         log.warning("tool-call bridge refused a connection: %s", reason)
         self._write({"error": f"refused: {reason}"})
+        self._buffer = bytearray()
         if self.transport is not None:
             self.transport.close()
 
