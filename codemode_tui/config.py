@@ -10,20 +10,29 @@ user's existing file can be imported as is and ours can be copied out::
     }}
 
 A file that does not parse is reported with the file, the server and the field
-at fault, and is never overwritten.
+at fault, and is never overwritten.  Hostile files get the same treatment, never
+a traceback, a hang or a memory blow-up: a folder, a FIFO or a device given as
+the path, a file over the size cap, JSON nested too deeply to parse, and two
+server names that become the same Python module (``a-b`` and ``a_b``).
+
+:func:`update_servers` is the one way to change a servers file: under a file lock
+it re-reads the file, applies the change to what it finds and writes the result,
+so two processes changing the file at once both keep their change.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+import os
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .files import atomic_write_text
+from .files import UserFileError, atomic_write_text, file_lock, read_user_file
+from .names import sanitize_identifier
 
 Transport = Literal["stdio", "http", "sse"]
 DEFAULT_TIMEOUT = 30.0
@@ -188,6 +197,8 @@ def parse_servers(text: str, *, file: Path | None = None) -> dict[str, MCPServer
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ConfigError(f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})", file=file) from None
+    except RecursionError:
+        raise ConfigError("JSON nested too deeply to read; a servers file is a few levels deep", file=file) from None
     if not isinstance(doc, dict):
         raise ConfigError('expected a JSON object like {"mcpServers": {...}}', file=file)
     servers = doc.get("mcpServers", doc.get("servers"))
@@ -197,18 +208,38 @@ def parse_servers(text: str, *, file: Path | None = None) -> dict[str, MCPServer
         servers = {}
     if not isinstance(servers, dict):
         raise ConfigError("must be an object mapping server names to settings", file=file, field="mcpServers")
-    return {name: MCPServerConfig.from_entry(name, entry, file=file) for name, entry in servers.items()}
+    parsed = {name: MCPServerConfig.from_entry(name, entry, file=file) for name, entry in servers.items()}
+    check_module_names(parsed, file=file)
+    return parsed
+
+
+def check_module_names(servers: Iterable[str], *, file: Path | None = None) -> None:
+    """Refuse two server names that become the same bindings module (``a-b`` and ``a_b``)."""
+    seen: dict[str, str] = {}
+    for name in servers:
+        module = sanitize_identifier(name, fallback="server")
+        if module in seen:
+            raise ConfigError(
+                f"server names {seen[module]!r} and {name!r} both become the Python module {module!r}; rename one",
+                file=file,
+                server=name,
+            )
+        seen[module] = name
 
 
 def load_servers(path: Path) -> dict[str, MCPServerConfig]:
     """Read a servers file; raises :class:`ConfigError` and leaves the file alone."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_user_file(path, what="servers file").decode("utf-8")
     except FileNotFoundError:
         raise ConfigError("file not found", file=path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read the file ({exc})", file=path) from None
+    except UserFileError as exc:
+        raise ConfigError(str(exc), file=path) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8 text (byte {exc.start}); save the file as UTF-8", file=path) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read the file ({exc.strerror or exc})", file=path) from None
     return parse_servers(text, file=path)
 
 
@@ -219,8 +250,27 @@ def dump_servers(servers: Iterable[MCPServerConfig]) -> str:
 
 
 def save_servers(path: Path, servers: Iterable[MCPServerConfig]) -> None:
-    """Write the servers file atomically."""
+    """Write the servers file atomically (replacing it: use :func:`update_servers` to change one)."""
     atomic_write_text(Path(path), dump_servers(servers))
+
+
+ServersChange = Callable[[dict[str, MCPServerConfig]], None]
+"""A change to a servers file: mutates the mapping read from it, or raises :class:`ConfigError`."""
+
+
+def update_servers(path: Path, change: ServersChange) -> dict[str, MCPServerConfig]:
+    """Apply ``change`` to the servers file as it is now, under a lock; returns what was written.
+
+    A missing file counts as empty.  A file that does not parse raises
+    :class:`ConfigError` and is left alone.
+    """
+    path = Path(path)
+    with file_lock(path):
+        current = load_servers(path) if os.path.lexists(path) else {}
+        change(current)
+        check_module_names(current, file=path)
+        atomic_write_text(path, dump_servers(current.values()))
+    return current
 
 
 def merge_servers(

@@ -4,6 +4,12 @@ The playground, the command line and the MCP server mode all drive the engine
 through a workspace, so none of them re-implements the wiring: it loads the
 saved servers (creating a first configuration with the demo server), owns the
 ``ToolRegistry``, and saves every change atomically.
+
+It is also the one run path: :meth:`Workspace.run` and :meth:`Workspace.run_skill`
+are how every front end (playground, CLI, ``serve``, the Pydantic AI toolset)
+runs code, so parameters are bound, runs of one sandbox take turns and history
+is recorded (with the run's source) in one place.  ``serve`` over HTTP gives each
+MCP session its own sandbox through :meth:`Workspace.executor_for`.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -23,10 +30,12 @@ from .config import (
     ConfigError,
     ImportReport,
     MCPServerConfig,
-    dump_servers,
+    ServersChange,
+    check_module_names,
     load_servers,
     merge_servers,
     save_servers,
+    update_servers,
 )
 from .executor import CodeModeConfig, CodeModeExecutor, RunError, RunResult
 from .executor.bridge import ToolCallCallback
@@ -72,28 +81,43 @@ def demo_server_config() -> MCPServerConfig:
     return MCPServerConfig(name=DEMO_SERVER_NAME, command=sys.executable, args=["-m", "codemode_tui", "demo-server"])
 
 
+def _first_start(current: dict[str, MCPServerConfig]) -> None:
+    """The first configuration: the demo server, unless another process wrote one meanwhile."""
+    if not current:
+        current[DEMO_SERVER_NAME] = demo_server_config()
+
+
 class Workspace:
     """A session's settings, servers and engine parts.
 
     ``config_path`` given: that ``mcpServers`` file is used as is and never
     rewritten unless ``persist`` is true.  Otherwise the saved configuration
     in the config folder is used, created with the demo server on first start.
+    ``registry`` given: that registry's servers, and nothing is saved.
     """
 
-    def __init__(self, config_path: Path | None = None, *, persist: bool | None = None) -> None:
+    def __init__(
+        self, config_path: Path | None = None, *, persist: bool | None = None, registry: ToolRegistry | None = None
+    ) -> None:
         self.config_path = Path(config_path) if config_path else paths.servers_file()
         self.persist = persist if persist is not None else config_path is None
         self.servers: dict[str, MCPServerConfig] = {}
         self.load_error: ConfigError | None = None
-        self.registry = ToolRegistry()
+        # ``registry`` given (a library caller's own ToolRegistry): its servers are used, no file is read.
+        self.registry = registry if registry is not None else ToolRegistry()
         # Ranked search over the registry's tools (kept current by a registry listener) and the
         # discovery meta-tools every front end answers with.
         self.index: SearchIndex = self.registry.search_index
         self.meta = MetaTools(self.registry, index=self.index)
-        # Where saves of the servers file go.  ``None`` writes at once; a front end
-        # that must never block (the playground) sets a function that writes the
-        # text atomically on a worker thread.
-        self.write_text: Callable[[Path, str], None] | None = None
+        # Where saves of the servers file run.  ``None`` saves at once on the calling
+        # thread; a front end that must never block (the playground) sets a function
+        # that calls its argument on a worker thread, and ``on_save_error`` to hear
+        # about a change the file refused.
+        self.run_save: Callable[[Callable[[], None]], object] | None = None
+        self.on_save_error: Callable[[Exception], None] | None = None
+        self._pending: list[ServersChange] = []
+        self._pending_lock = threading.Lock()
+        self._flush_lock = threading.Lock()
         # How code runs (sandbox, limits); read when the executor is first created.
         self.executor_config = CodeModeConfig()
         self._executor: CodeModeExecutor | None = None
@@ -107,72 +131,156 @@ class Workspace:
         # Saved snippets (skills) and the run history, in the data folder.
         self.snippets = SnippetStore()
         self.history = RunHistory()
-        self._load()
+        if registry is None:
+            self._load()
+        else:
+            self.persist = False
+            self.servers = {name: registry.server_config(name) for name in registry.server_names}
 
     # -- configuration ----------------------------------------------------------
+    #
+    # Another process (a CLI next to the playground, a second CLI) may change the
+    # servers file at any time, so a change is never saved by writing this
+    # workspace's copy back: each one is a function applied, under a file lock, to
+    # the file as it is at that moment (``update_servers``).  ``self.servers`` is
+    # this session's view: what it loaded plus its own changes.
 
     def _load(self) -> None:
-        if not self.config_path.exists() and self.persist:
-            self.servers = {DEMO_SERVER_NAME: demo_server_config()}
-            save_servers(self.config_path, self.servers.values())
-        else:
-            try:
+        try:
+            if not self.config_path.exists() and self.persist:
+                self.servers = update_servers(self.config_path, _first_start)
+            else:
                 self.servers = load_servers(self.config_path)
-            except ConfigError as exc:
-                # Kept, never overwritten: saving is refused until the file is fixed.
-                self.load_error = exc
-                self.servers = {}
+        except ConfigError as exc:
+            # Kept, never overwritten: saving is refused until the file is fixed.
+            self.load_error = exc
+            self.servers = {}
+        except OSError as exc:
+            self.load_error = ConfigError(f"cannot write the file ({exc.strerror or exc})", file=self.config_path)
+            self.servers = {}
         for config in self.servers.values():
             self.registry.add_server(config)
 
-    def _save(self) -> None:
+    def _check_writable(self) -> None:
         if self.load_error is not None:
             raise ConfigError(
                 "the servers file has an error and is not overwritten; fix it first",
                 file=self.load_error.file,
             )
-        if self.persist:
-            if self.write_text is not None:
-                self.write_text(self.config_path, dump_servers(self.servers.values()))
-            else:
-                save_servers(self.config_path, self.servers.values())
+
+    def _persist(self, change: ServersChange) -> None:
+        """Apply ``change`` to the saved file: now, or queued on the front end's worker."""
+        self._check_writable()
+        if not self.persist:
+            return
+        if self.run_save is None:
+            update_servers(self.config_path, change)
+            return
+        with self._pending_lock:
+            self._pending.append(change)
+        self.run_save(self.flush_saves)
+
+    def flush_saves(self) -> None:
+        """Apply queued changes to the file, oldest first (runs on a worker thread).
+
+        Each queued change is applied exactly once and in order, whichever worker
+        gets here first; a change the file refuses (a name another process took
+        meanwhile) is reported through ``on_save_error`` and the others still apply.
+        """
+        with self._flush_lock:
+            with self._pending_lock:
+                changes, self._pending = self._pending, []
+            if not changes:
+                return
+            refused: list[Exception] = []
+
+            def apply_all(current: dict[str, MCPServerConfig]) -> None:
+                for change in changes:
+                    try:
+                        change(current)
+                    except ConfigError as exc:
+                        refused.append(exc)
+
+            try:
+                update_servers(self.config_path, apply_all)
+            except (ConfigError, OSError) as exc:
+                refused.append(exc)
+            for exc in refused:
+                if self.on_save_error is None:
+                    raise exc
+                self.on_save_error(exc)
+
+    def _taken_elsewhere(self, config: MCPServerConfig) -> ConfigError:
+        return ConfigError(
+            f"another program saved a server named {config.name!r} meanwhile; pick another name",
+            file=self.config_path,
+            server=config.name,
+        )
 
     def add_server(self, config: MCPServerConfig, *, replace: bool = False) -> None:
         """Add (or with ``replace``, update) a server and save the configuration."""
         if config.name in self.servers and not replace:
             raise ConfigError(f"a server named {config.name!r} already exists; pick another name", server=config.name)
-        if self.load_error is not None:
-            self._save()  # raises: do not diverge from a file we cannot write
+        self._check_writable()  # do not diverge from a file we cannot write
+        check_module_names([*(n for n in self.servers if n != config.name), config.name])
+
+        def change(current: dict[str, MCPServerConfig]) -> None:
+            if not replace and config.name in current and current[config.name] != config:
+                raise self._taken_elsewhere(config)
+            current[config.name] = config
+
+        self._persist(change)
         self.registry.add_server(config, replace=replace)
         self.servers[config.name] = config
-        self._save()
 
     def remove_server(self, name: str) -> None:
         """Remove a server and save the configuration."""
         if name not in self.servers:
             raise ConfigError(f"no server named {name!r}", server=name)
-        if self.load_error is not None:
-            self._save()
+
+        def change(current: dict[str, MCPServerConfig]) -> None:
+            current.pop(name, None)  # already removed elsewhere: nothing to do
+
+        self._persist(change)
         self.registry.remove_server(name)
         del self.servers[name]
-        self._save()
 
     def set_enabled(self, name: str, enabled: bool) -> MCPServerConfig:
-        """Enable or disable a server (saved); the caller reconnects or closes it."""
+        """Enable or disable a server (saved); the caller reconnects or closes it.
+
+        Only the flag changes in the file: edits another program made to the
+        server's other settings are kept.
+        """
         config = self.servers[name].model_copy(update={"enabled": enabled})
-        self.add_server(config, replace=True)
+
+        def change(current: dict[str, MCPServerConfig]) -> None:
+            if name in current:  # removed elsewhere meanwhile: stays removed
+                current[name] = current[name].model_copy(update={"enabled": enabled})
+
+        self._persist(change)
+        self.registry.add_server(config, replace=True)
+        self.servers[name] = config
         return config
 
     def import_servers(self, source: Path | Mapping[str, MCPServerConfig], *, replace: bool = False) -> ImportReport:
         """Merge servers from an ``mcpServers`` file; name clashes are reported, not overwritten."""
         incoming = load_servers(Path(source)) if isinstance(source, (str, Path)) else dict(source)
         merged, report = merge_servers(self.servers, incoming, replace=replace)
-        if self.load_error is not None:
-            self._save()
+        self._check_writable()
+        check_module_names(merged)
+        saved: list[ImportReport] = []
+
+        def change(current: dict[str, MCPServerConfig]) -> None:
+            updated, on_disk = merge_servers(current, incoming, replace=replace)
+            current.update(updated)
+            saved.append(on_disk)
+
+        self._persist(change)
+        if saved:  # saved at once: the file's own view of what was added and what clashed
+            report = saved[0]
         for name in report.added + report.replaced:
-            self.registry.add_server(merged[name], replace=name in report.replaced)
-        self.servers = merged
-        self._save()
+            self.registry.add_server(incoming[name], replace=name in self.servers)
+            self.servers[name] = incoming[name]
         return report
 
     def export_servers(self, path: Path) -> None:
@@ -191,6 +299,10 @@ class Workspace:
         if self._executor is None:
             self._executor = CodeModeExecutor(self.registry, config=self.executor_config)
         return self._executor
+
+    def adopt_executor(self, executor: CodeModeExecutor) -> None:
+        """Run on ``executor`` (shared with another front end) instead of creating one."""
+        self._executor = executor
 
     def warm_executor(self) -> asyncio.Task[None]:
         """Start the sandbox in the background (about 2 s for a local kernel), e.g. while the UI opens."""
@@ -356,15 +468,22 @@ class Workspace:
             on_tool_call=on_tool_call,
         )
 
-    async def close(self) -> None:
-        """Close every session and engine part; safe to call twice."""
+    async def close_sandboxes(self) -> None:
+        """Stop every sandbox (sessions' and the workspace's own); the servers stay connected."""
         self._closing = True
-        for session in list(self._sessions):
-            await self.close_session(session)
-        self._closing = False
+        try:
+            for session in list(self._sessions):
+                await self.close_session(session)
+        finally:
+            self._closing = False
         if self._executor is not None:
             executor, self._executor = self._executor, None
+            self._turns.pop(id(executor), None)
             await executor.cleanup()
+
+    async def close(self) -> None:
+        """Close every session and engine part; safe to call twice."""
+        await self.close_sandboxes()
         await self.registry.close()
 
     async def __aenter__(self) -> Workspace:

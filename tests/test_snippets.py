@@ -253,3 +253,51 @@ def test_history_records_how_a_run_ended(tmp_path: Path) -> None:
         history.add_run("code", result)
     assert [r.status for r in history.list()] == ["ok", "error", "timeout", "cancelled"]
     assert history.list()[1].error == "ZeroDivisionError: division by zero"
+
+
+@pytest.mark.parametrize(
+    ("make_param", "words"),
+    [
+        (lambda: SnippetParam("class", "str"), "Python keyword"),
+        (lambda: SnippetParam("lambda", "int", 1), "Python keyword"),
+        (lambda: SnippetParam("my-tag", "str"), "Python identifier"),
+        (lambda: SnippetParam("2nd", "str"), "Python identifier"),
+        (lambda: SnippetParam("ratio", "float", float("nan")), "finite number"),
+        (lambda: SnippetParam("ratio", "float", "inf"), "finite number"),
+        (lambda: SnippetParam("ratio", "float", "-Infinity"), "finite number"),
+        (lambda: SnippetParam("cfg", "json", '{"x": NaN}'), "finite number"),
+        (lambda: SnippetParam("items", "list", [1.0, float("inf")]), "finite number"),
+        (lambda: SnippetParam("cfg", "dict", {1: "a"}), "read back"),
+        (lambda: SnippetParam("count", "int", 10**5000), "too large"),
+        (lambda: SnippetParam("count", "int", "12abc"), "expects int"),
+        (lambda: SnippetParam("flag", "bool", "maybe"), "expects bool"),
+        (lambda: SnippetParam("label", "str", 5), "expects str"),
+        (lambda: SnippetParam("label", "str", "\ud800"), "UTF-8"),
+    ],
+)
+def test_parameters_that_can_never_run_are_refused(make_param: object, words: str) -> None:
+    with pytest.raises(SnippetError, match=words):
+        make_param()  # type: ignore[operator]
+
+
+def test_save_refuses_a_parameter_changed_after_it_was_made(isolated_home: Path) -> None:
+    """The store checks again at save time: a default set later still has to run and read back."""
+    store = SnippetStore()
+    param = SnippetParam("ratio", "float", 0.5)
+    param.default = float("nan")
+    with pytest.raises(SnippetError, match="finite number"):
+        store.save(Snippet(name="ratio", code="print(ratio)", parameters=[param]))
+    assert not store.path("ratio").exists()
+
+
+def test_saved_parameters_run_as_assigned(isolated_home: Path) -> None:
+    """What passes the checks is valid Python once bound, and reads back unchanged."""
+    params = [SnippetParam("match", "str", "soft keywords are fine"), SnippetParam("x", "float", -0.0)]
+    saved = SnippetStore().save(Snippet(name="soft", code="print(match, x)", parameters=params))
+    again = SnippetStore().get("soft")
+    assert [p.to_dict() for p in again.parameters] == [p.to_dict() for p in saved.parameters]
+    from codemode_tui.snippets.model import assignments
+
+    namespace: dict[str, object] = {}
+    exec(assignments(again.bind({})), namespace)  # the exact source a run starts with
+    assert namespace["match"] == "soft keywords are fine"

@@ -3,11 +3,20 @@
 Snippet names follow the Agent Skills rule from the start (1 to 64 characters
 of lowercase a-z, 0-9 and single hyphens), so that every saved snippet can be
 exported as a skill under the same name without renaming.
+
+A parameter that could never run is refused when it is made (and again when
+the snippet is saved): a name that is a Python keyword or no identifier (the
+run binds each parameter as ``name = value``), a ``nan``/``inf`` default (its
+``repr`` is no Python literal and JSON cannot carry it), an int too long to
+print, text that is no UTF-8, JSON that would not read back as it was, or a
+default that does not match the declared type.
 """
 
 from __future__ import annotations
 
 import json
+import keyword
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
@@ -62,12 +71,6 @@ def check_description(description: str) -> str:
     return description
 
 
-def _to_str(value: Any) -> str:
-    if not isinstance(value, str):
-        raise TypeError
-    return value
-
-
 def _to_bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -79,18 +82,46 @@ def _to_bool(value: Any) -> bool:
     raise TypeError
 
 
+class _Unrunnable(Exception):
+    """A value of the right type that still cannot be bound in a run (the message says why)."""
+
+
+MAX_INT_DIGITS = 4000  # below Python's int/str conversion limit, so ``repr`` always works
+
+
+def _to_str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _Unrunnable("text that is not valid UTF-8 (a lone surrogate); remove it") from None
+    return value
+
+
 def _to_int(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise TypeError
     if isinstance(value, float) and not value.is_integer():
         raise TypeError
-    return int(value.strip()) if isinstance(value, str) else int(value)
+    if isinstance(value, str) and len(value.strip().lstrip("+-")) > MAX_INT_DIGITS:
+        raise _Unrunnable(f"a number too large (more than {MAX_INT_DIGITS} digits)")
+    number = int(value.strip()) if isinstance(value, str) else int(value)
+    if abs(number) >= 10**MAX_INT_DIGITS:
+        raise _Unrunnable(f"a number too large (more than {MAX_INT_DIGITS} digits)")
+    return number
+
+
+def _finite(number: float) -> float:
+    if not math.isfinite(number):
+        raise _Unrunnable(f"{number!r}; a run binds parameters as Python literals, so give a finite number")
+    return number
 
 
 def _to_float(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise TypeError
-    return float(value)
+    return _finite(float(value))
 
 
 def _json_value(value: Any, kind: type | None) -> Any:
@@ -103,8 +134,25 @@ def _json_value(value: Any, kind: type | None) -> Any:
             pass  # free text is a fine JSON value
     if kind is not None and not isinstance(value, kind):
         raise TypeError
-    json.dumps(value)  # plain data only: it has to cross into the sandbox
+    _check_json(value)
     return value
+
+
+def _check_json(value: Any) -> None:
+    """Plain data only (it crosses into the sandbox and is saved as JSON), and it must read back."""
+    try:
+        text = json.dumps(value, allow_nan=False, ensure_ascii=False)
+    except ValueError as exc:
+        if "out of range float" in str(exc).lower():
+            raise _Unrunnable("a nan or infinite number; a run cannot bind it, so give a finite number") from None
+        raise _Unrunnable(f"data JSON cannot hold ({exc})") from None
+    try:
+        text.encode("utf-8")
+        again = json.loads(text)
+    except (UnicodeEncodeError, ValueError):
+        raise _Unrunnable("text that is not valid UTF-8 (a lone surrogate); remove it") from None
+    if again != value:
+        raise _Unrunnable("data that would not read back the same from the saved file (keys must be text)")
 
 
 _CONVERTERS: dict[str, Any] = {
@@ -127,6 +175,11 @@ _EXAMPLES = {
 }
 
 
+def _identifier_hint(name: str) -> str:
+    hint = re.sub(r"\W+", "_", name).strip("_") or "value"
+    return f"p_{hint}" if hint[0].isdigit() else hint
+
+
 @dataclass
 class SnippetParam:
     """A parameter the snippet's code uses as a variable."""
@@ -137,8 +190,20 @@ class SnippetParam:
     description: str = ""
 
     def __post_init__(self) -> None:
-        if not self.name.isidentifier() or self.name.startswith("_"):
-            raise SnippetError(f"parameter name {self.name!r} must be a Python identifier not starting with '_'")
+        self.check()
+
+    def check(self) -> None:
+        """Raise :class:`SnippetError` unless this parameter can be bound in a run (and saved)."""
+        if not isinstance(self.name, str) or not self.name.isidentifier() or self.name.startswith("_"):
+            raise SnippetError(
+                f"parameter name {self.name!r} must be a Python identifier (letters, digits, '_'; "
+                f"not starting with a digit or '_'), e.g. {_identifier_hint(str(self.name))!r}"
+            )
+        if keyword.iskeyword(self.name):
+            raise SnippetError(
+                f"parameter name {self.name!r} is a Python keyword and cannot be assigned; "
+                f"rename it, e.g. {self.name + '_'!r} or {'my_' + self.name!r}"
+            )
         if self.type not in PARAM_TYPES:
             raise SnippetError(f"parameter {self.name!r} has type {self.type!r}; use one of {', '.join(PARAM_TYPES)}")
         if self.has_default:
@@ -156,7 +221,9 @@ class SnippetParam:
         """Convert ``value`` (often text from a form or a flag) to this parameter's type."""
         try:
             return _CONVERTERS[self.type](value)
-        except (TypeError, ValueError):
+        except _Unrunnable as exc:
+            raise SnippetError(f"parameter {self.name!r} ({self.type}) cannot take {exc}") from None
+        except (TypeError, ValueError, RecursionError):
             raise SnippetError(
                 f"parameter {self.name!r} expects {self.type} (for example {_EXAMPLES[self.type]}), got {value!r}"
             ) from None
@@ -209,6 +276,11 @@ class Snippet:
             if param.name in seen:
                 raise SnippetError(f"parameter {param.name!r} is declared twice")
             seen.add(param.name)
+
+    def check_parameters(self) -> None:
+        """Check every parameter again (a default may have been changed since it was made)."""
+        for param in self.parameters:
+            param.check()
 
     def param(self, name: str) -> SnippetParam | None:
         return next((p for p in self.parameters if p.name == name), None)

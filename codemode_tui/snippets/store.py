@@ -2,6 +2,12 @@
 
 Writes are atomic.  A file that does not parse is reported in
 ``store.problems``, kept on disk and skipped, never deleted or overwritten.
+
+Saves, renames and deletes run under one lock on the folder (``.snippets.lock``
+next to it), so the check "does this name exist?" and the write that follows are
+one step: when two processes save the same new name at once, one wins and the
+other is told, instead of both succeeding and one silently losing its snippet.
+Files are read with the same caps as every user file (no FIFOs, no huge files).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import paths
-from ..files import atomic_write_text
+from ..files import UserFileError, atomic_write_text, file_lock, read_user_file
 from . import fileformat
 from .analysis import resolve, used_tools
 from .model import Snippet, SnippetError, check_description, check_name
@@ -39,6 +45,17 @@ class SnippetStore:
     def path(self, name: str) -> Path:
         return self.folder / f"{check_name(name)}.py"
 
+    def _locked(self) -> contextlib.AbstractContextManager[None]:
+        return file_lock(self.folder)
+
+    @staticmethod
+    def _read(path: Path) -> Snippet:
+        try:
+            text = read_user_file(path, what="snippet file").decode("utf-8")
+        except UserFileError as exc:
+            raise SnippetError(f"{path}: {exc}") from None
+        return fileformat.parse(text, source=str(path))
+
     def list(self) -> list[Snippet]:
         """Every readable snippet, by name; unreadable files go to ``problems``."""
         self.problems = {}
@@ -47,7 +64,7 @@ class SnippetStore:
             return []
         for path in sorted(self.folder.glob("*.py")):
             try:
-                snippet = fileformat.parse(path.read_text(encoding="utf-8"), source=str(path))
+                snippet = self._read(path)
             except (SnippetError, OSError, UnicodeDecodeError) as exc:
                 self.problems[path] = str(exc)
                 continue
@@ -60,13 +77,14 @@ class SnippetStore:
     def get(self, name: str) -> Snippet:
         path = self.path(name)
         try:
-            text = path.read_text(encoding="utf-8")
+            return self._read(path)
         except FileNotFoundError:
             known = [s.name for s in self.list()]
             close = difflib.get_close_matches(name, known, n=3)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise SnippetError(f"no snippet named {name!r}{hint}") from None
-        return fileformat.parse(text, source=str(path))
+        except UnicodeDecodeError as exc:
+            raise SnippetError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
 
     def exists(self, name: str) -> bool:
         return self.path(name).exists()
@@ -90,40 +108,48 @@ class SnippetStore:
         """Write ``snippet``; fills in the tools it uses and the times. Returns what was saved."""
         if snippet.description:
             check_description(snippet.description)
+        snippet.check_parameters()
         path = self.path(snippet.name)
-        previous: Snippet | None = None
-        if path.exists():
-            if not overwrite:
-                raise SnippetError(f"a snippet named {snippet.name!r} already exists; choose another name")
-            with contextlib.suppress(SnippetError, OSError):
-                previous = fileformat.parse(path.read_text(encoding="utf-8"), source=str(path))
         qualified, servers = resolve(used_tools(snippet.code), tools)
-        now = _now()
-        saved = replace(
-            snippet,
-            tools=qualified,
-            servers=servers,
-            created=(previous.created if previous else snippet.created) or now,
-            updated=now,
-        )
-        atomic_write_text(path, fileformat.render(saved))
+        with self._locked():
+            previous: Snippet | None = None
+            if os.path.lexists(path):
+                if not overwrite:
+                    raise SnippetError(f"a snippet named {snippet.name!r} already exists; choose another name")
+                with contextlib.suppress(SnippetError, OSError, UnicodeDecodeError):
+                    previous = self._read(path)
+            now = _now()
+            saved = replace(
+                snippet,
+                tools=qualified,
+                servers=servers,
+                created=(previous.created if previous else snippet.created) or now,
+                updated=now,
+            )
+            text = fileformat.render(saved)
+            again = fileformat.parse(text, source=str(path))
+            if [p.to_dict() for p in again.parameters] != [p.to_dict() for p in saved.parameters]:
+                raise SnippetError(f"the parameters of {snippet.name!r} would not read back as saved; simplify them")
+            atomic_write_text(path, text)
         return saved
 
     def rename(self, old: str, new: str) -> Snippet:
         """Give a snippet a new name; refuses to replace another snippet."""
-        snippet = self.get(old)
-        if old == new:
-            return snippet
-        if self.exists(new):
-            raise SnippetError(f"a snippet named {new!r} already exists; delete it or pick another name")
-        renamed = replace(snippet, name=check_name(new), updated=_now())
-        atomic_write_text(self.path(new), fileformat.render(renamed))
-        os.unlink(self.path(old))
+        with self._locked():
+            snippet = self.get(old)
+            if old == new:
+                return snippet
+            if self.exists(new):
+                raise SnippetError(f"a snippet named {new!r} already exists; delete it or pick another name")
+            renamed = replace(snippet, name=check_name(new), updated=_now())
+            atomic_write_text(self.path(new), fileformat.render(renamed))
+            os.unlink(self.path(old))
         return renamed
 
     def delete(self, name: str) -> None:
         """Delete a snippet (the front ends confirm first)."""
         path = self.path(name)
-        if not path.exists():
-            raise SnippetError(f"no snippet named {name!r}")
-        path.unlink()
+        with self._locked():
+            if not path.exists():
+                raise SnippetError(f"no snippet named {name!r}")
+            path.unlink()

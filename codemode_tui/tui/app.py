@@ -380,7 +380,11 @@ class PlaygroundApp(App[None]):
     def _attach_workspace(self, *, reported: bool = False) -> None:
         """Wire the loaded workspace to the panes, report its problems, and connect."""
         workspace = self.workspace
-        workspace.write_text = self.write_file  # servers-file saves go to a worker thread
+        # Servers-file saves run on a worker thread, each applied to the file as it is then.
+        workspace.run_save = partial(self.run_worker, thread=True, group="disk", exit_on_error=False, name="save")
+        workspace.on_save_error = lambda exc: self.call_from_thread(
+            self.notify, str(exc), title="Servers file not saved", severity="error", markup=False
+        )
         workspace.registry.add_listener(self._registry_listener)
         self._refresh_registry_views()
         self._report_start_problems(skip_files=reported)
