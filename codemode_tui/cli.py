@@ -20,6 +20,11 @@ from . import __version__
 from .config import ConfigError, MCPServerConfig
 from .snippets.model import SnippetError
 
+#: Defaults shown in ``serve --help``; kept here so the help needs no engine import.
+DEFAULT_MAX_SESSIONS = 8
+DEFAULT_SESSION_IDLE_TIMEOUT = 600.0
+TOKEN_ENV = "CODEMODE_TUI_SERVE_TOKEN"
+
 if TYPE_CHECKING:
     from .workspace import Workspace
 
@@ -209,18 +214,58 @@ def cmd_run(args: argparse.Namespace) -> int:
     async def go() -> int:
         async with _workspace(args) as workspace:
             await _discover(workspace)
-            executor = await workspace.ensure_executor(sandbox=args.sandbox)
-            result = await executor.execute(code, timeout=args.timeout)
-            workspace.history.add_run(code, result)
+            await workspace.ensure_executor(sandbox=args.sandbox)
+            result = await workspace.run(code, timeout=args.timeout, source="cli")
             return _print_run(result, as_json=args.json)
 
     return asyncio.run(go())
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    from .server_mode import serve
+def _default_memory_limit() -> int:
+    """The executor's documented default memory limit (MB) for sandboxes we serve."""
+    from .executor import config
 
+    return int(getattr(config, "DEFAULT_MEMORY_LIMIT_MB", 2048))
+
+
+def _executor_config(args: argparse.Namespace) -> Any:
+    """The executor options of ``serve`` as a ``CodeModeConfig``; a bad combination is a ConfigError."""
+    from .executor import CodeModeConfig
+
+    memory = _default_memory_limit() if args.memory_limit is None else args.memory_limit
+    options: dict[str, Any] = {"sandbox": args.sandbox, "memory_limit_mb": memory or None}
+    if args.jupyter_url:
+        options["jupyter_url"] = args.jupyter_url
+    if args.timeout is not None:
+        options["timeout"] = args.timeout
+    if args.max_output is not None:
+        options["max_output_bytes"] = args.max_output
+    try:
+        return CodeModeConfig(**options)
+    except ValueError as exc:
+        raise ConfigError(f"serve: {exc}") from None
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .server_mode import ServeAuthError, resolve_token, serve
+
+    if args.sandbox == "jupyter" and not args.jupyter_url:
+        raise ConfigError("serve --sandbox jupyter needs --jupyter-url (the Jupyter Server's base URL)")
+    executor_config = _executor_config(args)
+    token: str | None = None
+    if args.transport == "http" and not args.no_auth:
+        try:
+            token, announce = resolve_token(args.token_file)
+        except ServeAuthError as exc:
+            raise ConfigError(str(exc)) from None
+        if announce:
+            _err(f"codemode-tui serve: bearer token (send 'Authorization: Bearer <token>'): {token}")
+    elif args.transport == "http":
+        _err("codemode-tui serve: WARNING: --no-auth: anyone who can reach the port can run code as you")
     workspace = _workspace(args)
+    workspace.executor_config = executor_config
+    workspace.max_sessions = args.max_sessions
+    workspace.session_idle_timeout = args.session_idle_timeout
     asyncio.run(
         serve(
             workspace,
@@ -228,6 +273,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             host=args.host,
             port=args.port,
             allow_direct_calls=args.allow_direct_calls,
+            token=token,
         )
     )
     return 0
@@ -293,9 +339,7 @@ def cmd_skills_run(args: argparse.Namespace) -> int:
             snippet = workspace.snippets.get(args.name)
             snippet.bind(values)  # a missing or mistyped value fails before any server starts
             await _discover(workspace)
-            executor = await workspace.ensure_executor()
-            result = await executor.execute_skill(args.name, values, timeout=args.timeout)
-            workspace.history.add_run(snippet.code, result, snippet=snippet.name)
+            result = await workspace.run_skill(args.name, values, timeout=args.timeout, source="cli")
             return _print_run(result, as_json=args.json)
 
     return asyncio.run(go())
@@ -422,6 +466,46 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address for http (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port for http (default 8000)")
     p.add_argument("--allow-direct-calls", action="store_true", help="also offer call_tool, one tool without code")
+    p.add_argument(
+        "--sandbox",
+        choices=["local", "jupyter", "eval"],
+        default="local",
+        help="local kernel (default, isolated), a kernel on --jupyter-url, or eval (in-process, NOT isolated)",
+    )
+    p.add_argument("--jupyter-url", metavar="URL", help="existing Jupyter Server for --sandbox jupyter (?token=... ok)")
+    p.add_argument("--timeout", type=float, metavar="S", help="default run timeout in seconds (default 30)")
+    p.add_argument("--max-output", type=int, metavar="BYTES", help="stdout+stderr kept per run (default 1000000)")
+    p.add_argument(
+        "--memory-limit",
+        type=int,
+        metavar="MB",
+        help="address-space limit of each sandbox kernel (default: the executor's default; 0 = none)",
+    )
+    p.add_argument(
+        "--max-sessions",
+        type=int,
+        default=DEFAULT_MAX_SESSIONS,
+        metavar="N",
+        help=f"http: sandboxes of MCP sessions alive at once (default {DEFAULT_MAX_SESSIONS})",
+    )
+    p.add_argument(
+        "--session-idle-timeout",
+        type=float,
+        default=DEFAULT_SESSION_IDLE_TIMEOUT,
+        metavar="S",
+        help=f"http: close a session's sandbox after S idle seconds (default {DEFAULT_SESSION_IDLE_TIMEOUT:g})",
+    )
+    p.add_argument(
+        "--token-file",
+        type=Path,
+        metavar="FILE",
+        help=f"http: read the bearer token from FILE (else ${TOKEN_ENV}, else a new one printed on stderr)",
+    )
+    p.add_argument(
+        "--no-auth",
+        action="store_true",
+        help="http: accept requests WITHOUT a token; anyone who can reach the port runs code as you",
+    )
 
     skills = sub.add_parser("skills", help="save, list, run, export and import skills (saved snippets)")
     skills_sub = skills.add_subparsers(title="skills commands", metavar="ACTION", required=True)

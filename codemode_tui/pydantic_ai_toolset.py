@@ -26,30 +26,41 @@ from .executor import CodeModeConfig, CodeModeExecutor
 from .meta_tools import MetaTools
 from .registry import ToolRegistry
 from .server_mode import INSTRUCTIONS, compact_run
+from .workspace import Workspace
 
 
 class CodemodeToolset(FunctionToolset[Any]):
-    """Discovery meta-tools and ``execute_code`` over a ``ToolRegistry``.
+    """Discovery meta-tools and ``execute_code`` over a ``ToolRegistry`` (or a ``Workspace``).
 
-    Pass an ``executor`` to share a sandbox with other front ends; otherwise
-    one is created on first use with ``config`` and closed by ``close()`` or
-    ``async with``.
+    Runs go through :meth:`Workspace.run` like every other front end's, so
+    they land in the run history (source ``toolset``).  Given a registry, the
+    toolset makes a workspace around it and owns its sandbox: created on first
+    use with ``config``, closed by ``close()`` or ``async with``.  Pass an
+    ``executor`` (or a workspace) to share a sandbox with other front ends;
+    then closing the toolset leaves it running.
     """
 
     def __init__(
         self,
-        registry: ToolRegistry,
+        registry: ToolRegistry | Workspace,
         *,
         executor: CodeModeExecutor | None = None,
         config: CodeModeConfig | None = None,
         id: str | None = "codemode",
     ) -> None:
         super().__init__(id=id, instructions=INSTRUCTIONS)
-        self.registry = registry
-        self.meta = MetaTools(registry)
-        self._owns_executor = executor is None
-        self._executor = executor
-        self._config = config
+        if isinstance(registry, Workspace):
+            self.workspace = registry
+            self._owns_executor = False
+        else:
+            self.workspace = Workspace(registry=registry)
+            self._owns_executor = executor is None
+        if config is not None:
+            self.workspace.executor_config = config
+        if executor is not None:
+            self.workspace.adopt_executor(executor)
+        self.registry = self.workspace.registry
+        self.meta = MetaTools(self.registry)
         for function in (
             self.list_servers,
             self.list_tool_names,
@@ -59,17 +70,10 @@ class CodemodeToolset(FunctionToolset[Any]):
         ):
             self.add_function(function)
 
-    async def _ensure_executor(self) -> CodeModeExecutor:
-        if self._executor is None:
-            self._executor = CodeModeExecutor(self.registry, config=self._config)
-        await self._executor.setup()
-        return self._executor
-
     async def close(self) -> None:
-        """Stop the sandbox if this toolset started it."""
-        if self._executor is not None and self._owns_executor:
-            await self._executor.cleanup()
-            self._executor = None
+        """Stop the sandbox if this toolset started it (the servers stay connected)."""
+        if self._owns_executor:
+            await self.workspace.close_sandboxes()
 
     async def __aexit__(self, *args: Any) -> bool | None:
         await self.close()
@@ -127,5 +131,4 @@ class CodemodeToolset(FunctionToolset[Any]):
             code: Python with top-level await; tools come from `from generated.servers.<server> import <tool>`.
             timeout: Stop the run after this many seconds.
         """
-        executor = await self._ensure_executor()
-        return compact_run(await executor.execute(code, timeout=timeout))
+        return compact_run(await self.workspace.run(code, timeout=timeout, source="toolset"))

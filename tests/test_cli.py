@@ -87,6 +87,7 @@ def test_run_prints_output_result_and_trace(cli, tmp_path: Path, isolated_home: 
     assert [c["name"] for c in as_json["trace"]] == ["demo__write_file", "demo__read_file", "demo__calculate"]
     history = [json.loads(line) for line in (isolated_home / "data" / "history.jsonl").read_text().splitlines()]
     assert [run["status"] for run in history] == ["ok", "ok"]
+    assert [run["source"] for run in history] == ["cli", "cli"]
     assert history[0]["code"] == script.read_text() and len(history[0]["trace"]) == 3
 
 

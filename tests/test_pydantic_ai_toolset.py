@@ -60,3 +60,5 @@ async def test_agent_discovers_and_runs_code() -> None:
         run = json.loads(result.output)
         assert run["success"] and run["value"] == 42.0
         assert [call["tool"] for call in run["trace"]] == ["demo__calculate", "demo__calculate"]
+        # The toolset runs through the one run path: the run is in the history, marked as the toolset's.
+        assert [(r.source, r.status) for r in toolset.workspace.history.list()] == [("toolset", "ok")]

@@ -91,7 +91,7 @@ async def test_serve_over_stdio(config_file: Path, isolated_home: Path) -> None:
 
 async def test_serve_over_http_with_direct_calls(config_file: Path, isolated_home: Path) -> None:
     port = free_port()
-    env = {**os.environ, "CODEMODE_TUI_HOME": str(isolated_home)}
+    env = {**os.environ, "CODEMODE_TUI_HOME": str(isolated_home), "CODEMODE_TUI_SERVE_TOKEN": "test-token-1"}
     command = [sys.executable, "-m", "codemode_tui", "serve", "--config", str(config_file)]
     command += ["--transport", "http", "--port", str(port), "--allow-direct-calls"]
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -106,9 +106,20 @@ async def test_serve_over_http_with_direct_calls(config_file: Path, isolated_hom
                 assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else "serve exited"
                 assert time.monotonic() < deadline, "serve --transport http did not come up"
                 time.sleep(0.2)
-        async with streamable_http_client(url) as (read, write), ClientSession(read, write) as session:
-            await session.initialize()
+        refused = httpx2.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "ping"}, timeout=5)
+        assert refused.status_code == 401 and "Bearer" in refused.text  # no token, no entry
+        wrong = httpx2.post(url, json={}, headers={"Authorization": "Bearer nope"}, timeout=5)
+        assert wrong.status_code == 401
+        client = httpx2.AsyncClient(headers={"Authorization": "Bearer test-token-1"}, timeout=60)
+        async with (
+            client,
+            streamable_http_client(url, http_client=client) as (read, write),
+            ClientSession(read, write) as session,
+        ):
+            init = await session.initialize()
+            assert init.server_info.version and init.server_info.version != "0.0.0"
             await exercise(session, direct_calls=True)
+        assert "test-token-1" not in (proc.stderr.read1().decode() if proc.stderr else "")
     finally:
         proc.terminate()
         try:

@@ -13,6 +13,7 @@ import pytest
 from codemode_tui import ToolRegistry
 from codemode_tui.executor import CodeModeConfig, CodeModeExecutor
 from codemode_tui.snippets import Snippet, SnippetError, SnippetParam, SnippetStore
+from codemode_tui.workspace import Workspace
 from tests.conftest import demo_stdio_config
 
 CODE = """\
@@ -43,17 +44,28 @@ def saved(isolated_home: Path) -> Snippet:
     )
 
 
-async def test_execute_skill_checks_and_binds_arguments(saved: Snippet) -> None:
+async def test_run_skill_checks_and_binds_arguments(saved: Snippet) -> None:
+    async with Workspace(registry=ToolRegistry([demo_stdio_config()])) as workspace:
+        workspace.executor_config = CodeModeConfig(sandbox="eval")
+        await workspace.start()
+        result = await workspace.run_skill("multiply-and-save", {"label": "x", "factor": "3"}, source="cli")
+        assert result.success, result.error
+        assert result.stdout == "x = 18.0\n" and result.value == 18.0
+        with pytest.raises(SnippetError, match="needs a value for parameter 'label'"):
+            await workspace.run_skill("multiply-and-save", {})
+        with pytest.raises(SnippetError, match="expects int"):
+            await workspace.run_skill("multiply-and-save", {"label": "x", "factor": "many"})
+        # Only the run that ran is recorded; refused arguments leave no trace.
+        assert [(r.snippet, r.source) for r in workspace.history.list()] == [("multiply-and-save", "cli")]
+
+
+async def test_the_executor_alias_still_runs_a_skill_and_says_it_is_deprecated(saved: Snippet) -> None:
     async with ToolRegistry([demo_stdio_config()]) as registry:
         await registry.discover_all()
         async with CodeModeExecutor(registry, CodeModeConfig(sandbox="eval")) as executor:
-            result = await executor.execute_skill("multiply-and-save", {"label": "x", "factor": "3"})
-            assert result.success, result.error
-            assert result.stdout == "x = 18.0\n" and result.value == 18.0
-            with pytest.raises(SnippetError, match="needs a value for parameter 'label'"):
-                await executor.execute_skill("multiply-and-save", {})
-            with pytest.raises(SnippetError, match="expects int"):
-                await executor.execute_skill("multiply-and-save", {"label": "x", "factor": "many"})
+            with pytest.warns(DeprecationWarning, match="Workspace.run_skill"):
+                result = await executor.execute_skill("multiply-and-save", {"label": "x", "factor": "3"})
+            assert result.value == 18.0
 
 
 def cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -93,6 +105,8 @@ def test_cli_save_run_export_and_the_exported_script(tmp_path: Path, isolated_ho
     in_app = cli(isolated_home, "skills", "run", "multiply-and-save", "--arg", "label=area", "--arg", "factor=2")
     assert in_app.returncode == 0, in_app.stderr
     assert in_app.stdout == "area = 12.0\n12.0\n"
+    history = [json.loads(line) for line in (isolated_home / "data" / "history.jsonl").read_text().splitlines()]
+    assert [(run["source"], run["snippet"], run["status"]) for run in history] == [("cli", "multiply-and-save", "ok")]
 
     exported = cli(isolated_home, "skills", "export", "multiply-and-save", "--out", str(tmp_path / "skills"))
     assert exported.returncode == 0, exported.stderr

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import importlib
 import logging
 import os
 import shutil
@@ -25,6 +26,7 @@ import socket
 import tempfile
 import time
 import uuid
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -438,25 +440,25 @@ class CodeModeExecutor:
         on_output: OutputCallback | None = None,
         on_tool_call: ToolCallCallback | None = None,
     ) -> RunResult:
-        """Run the saved snippet (skill) ``name`` with ``arguments``.
+        """Deprecated: use ``Workspace.run_skill`` (records history) or ``snippets.runner.run_snippet``.
 
-        The arguments are checked and converted before anything runs: wrong
-        ones raise ``SnippetError`` (from :mod:`codemode_tui.snippets`) instead
-        of failing halfway through the code.  ``store`` defaults to the
-        snippets folder of the data directory.
+        Kept so older callers keep working.  The executor knows nothing of
+        snippets: the runner is looked up when this is called, so the executor
+        layer never imports the snippets layer.
         """
-        from ..snippets import SnippetStore
-        from ..snippets.runner import run_snippet
-
-        return await run_snippet(
-            self,
-            store if store is not None else SnippetStore(),
-            name,
-            arguments,
-            timeout=timeout,
-            on_output=on_output,
-            on_tool_call=on_tool_call,
+        warnings.warn(
+            "CodeModeExecutor.execute_skill is deprecated; use Workspace.run_skill "
+            "or codemode_tui.snippets.runner.run_snippet",
+            DeprecationWarning,
+            stacklevel=2,
         )
+        runner = importlib.import_module("codemode_tui.snippets.runner")
+        if store is None:
+            store = importlib.import_module("codemode_tui.snippets.store").SnippetStore()
+        result: RunResult = await runner.run_snippet(
+            self, store, name, arguments, timeout=timeout, on_output=on_output, on_tool_call=on_tool_call
+        )
+        return result
 
     def interrupt(self) -> bool:
         """Stop the run in progress (it reports ``KeyboardInterrupt``); ``False`` when none runs."""
