@@ -17,6 +17,7 @@ from textual.pilot import Pilot
 
 from codemode_tui.config import MCPServerConfig
 from codemode_tui.tui.app import PlaygroundApp
+from codemode_tui.tui.screens.server_log import ServerLogScreen
 from codemode_tui.tui.widgets.server_list import ServerList
 from codemode_tui.tui.widgets.tool_list import ToolList
 from tests.conftest import demo_stdio_config
@@ -81,8 +82,13 @@ def test_failed_server_log(snap_compare: Any, tmp_path: Path) -> None:
         # The notice follows the status change on the next refresh: wait for it before clearing it.
         await wait_until(pilot, lambda: "broken" in app._failed_seen, "the failure notice")
         app.clear_notifications()
-        app.query_one(ServerList).focus()
+        servers = app.query_one(ServerList)
+        servers.focus()
+        # Focus moves on the next message: a key pressed before that lands in the search box.
+        await wait_until(pilot, lambda: app.focused is servers, "the server list to take focus")
         await pilot.press("l")
+        await wait_until(pilot, lambda: isinstance(app.screen, ServerLogScreen), "the server log")
+        app.clear_notifications()
         await pilot.pause(0.2)
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
@@ -156,6 +162,7 @@ def test_trace_call_dialog(snap_compare: Any, tmp_path: Path) -> None:
         await finished_run(pilot)
         app.output.activate("tab-trace")
         app.output.trace.focus()
+        await wait_until(pilot, lambda: app.focused is app.output.trace, "the trace to take focus")
         await pilot.press("enter")
         await pilot.pause(0.3)
 
