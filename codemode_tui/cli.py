@@ -221,18 +221,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     return asyncio.run(go())
 
 
-def _default_memory_limit() -> int:
-    """The executor's documented default memory limit (MB) for sandboxes we serve."""
-    from .executor import config
-
-    return int(getattr(config, "DEFAULT_MEMORY_LIMIT_MB", 2048))
-
-
 def _executor_config(args: argparse.Namespace) -> Any:
     """The executor options of ``serve`` as a ``CodeModeConfig``; a bad combination is a ConfigError."""
     from .executor import CodeModeConfig
+    from .executor.config import DEFAULT_MEMORY_LIMIT_MB
 
-    memory = _default_memory_limit() if args.memory_limit is None else args.memory_limit
+    memory = DEFAULT_MEMORY_LIMIT_MB if args.memory_limit is None else args.memory_limit
     options: dict[str, Any] = {"sandbox": args.sandbox, "memory_limit_mb": memory or None}
     if args.jupyter_url:
         options["jupyter_url"] = args.jupyter_url

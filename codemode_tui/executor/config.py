@@ -16,6 +16,11 @@ from typing import Literal
 
 SandboxKind = Literal["local", "jupyter", "eval"]
 
+#: Default address-space limit (MB) of a sandbox process.  2 GB holds a kernel
+#: with the usual scientific stack and its threads' arenas, and stops a runaway
+#: allocation long before it can swap a laptop to a halt.
+DEFAULT_MEMORY_LIMIT_MB = 2048
+
 #: Host variables a sandbox process gets by default: enough for Python, locale,
 #: time zone and subprocesses to work, nothing that usually holds a secret.
 DEFAULT_ENV_ALLOWLIST: tuple[str, ...] = (
@@ -74,10 +79,11 @@ class CodeModeConfig:
     env: Mapping[str, str] = field(default_factory=dict)
     """Variables set in the sandbox process, whatever the host has."""
 
-    memory_limit_mb: int | None = None
-    """Address-space limit of the kernel process (``RLIMIT_AS``), so runaway
-    allocation raises ``MemoryError`` in the code instead of exhausting the
-    machine.  ``None``: no limit."""
+    memory_limit_mb: int | None = DEFAULT_MEMORY_LIMIT_MB
+    """Address-space limit of the kernel process (``RLIMIT_AS``, soft and hard,
+    so the code it limits cannot lift it), so runaway allocation raises
+    ``MemoryError`` in the code instead of exhausting the machine.  ``None``:
+    no limit.  The eval sandbox runs in the host process and cannot be limited."""
 
     working_dir: Path | None = None
     """Current folder of a local kernel; default: a private temporary folder."""
