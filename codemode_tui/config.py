@@ -93,6 +93,11 @@ class MCPServerConfig(BaseModel):
     headers: dict[str, str] = Field(default_factory=dict, description="HTTP headers (http, sse).")
     enabled: bool = Field(default=True, description="Disabled servers are kept but not connected.")
     timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0, description="Seconds for connect, list and call.")
+    defer_loading: bool = Field(
+        default=False,
+        description="Keep this server's tools out of tool lists and the context budget unless asked for; "
+        "search still finds them (``deferLoading`` in the file, as Anthropic's Tool Search has it).",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -140,6 +145,8 @@ class MCPServerConfig(BaseModel):
             data["transport"] = kind
         if "disabled" in data:
             data["enabled"] = not bool(data.pop("disabled"))
+        if "deferLoading" in data:
+            data["defer_loading"] = data.pop("deferLoading")
         # Keys other clients write that mean nothing to us are ignored, not fatal.
         known = set(cls.model_fields) - {"name"}
         ignored = {key: data.pop(key) for key in list(data) if key not in known}
@@ -173,6 +180,8 @@ class MCPServerConfig(BaseModel):
             entry["disabled"] = True
         if self.timeout != DEFAULT_TIMEOUT:
             entry["timeout"] = self.timeout
+        if self.defer_loading:
+            entry["deferLoading"] = True
         return entry
 
     def summary(self) -> str:

@@ -151,3 +151,14 @@ def test_config_path_is_used_as_is_and_not_rewritten(tmp_path: Path) -> None:
     workspace.add_server(MCPServerConfig(name="x", command="y"))
     assert path.read_text() == before
     assert not paths.servers_file().exists()
+
+
+def test_defer_loading_is_read_from_the_entry_and_written_back_only_when_true() -> None:
+    text = json.dumps({"mcpServers": {"big": {"command": "x", "deferLoading": True}, "small": {"command": "y"}}})
+    servers = parse_servers(text)
+    assert servers["big"].defer_loading is True
+    assert servers["small"].defer_loading is False
+    dumped = json.loads(dump_servers(servers.values()))["mcpServers"]
+    assert dumped["big"]["deferLoading"] is True
+    assert "deferLoading" not in dumped["small"]
+    assert parse_servers(dump_servers(servers.values())) == servers
