@@ -268,6 +268,9 @@ async def test_interrupt_stops_the_run_in_progress(executor: CodeModeExecutor) -
     result = await asyncio.wait_for(running, 5)
     assert result.error is not None and result.error.type == "KeyboardInterrupt"
     assert "interrupted" in result.notes and not result.timed_out
+    assert result.cancelled, "a stop on request is flagged, nobody has to read the error text"
+    timed_out = await run(executor, "import asyncio\nawait asyncio.sleep(30)", timeout=0.5)
+    assert timed_out.timed_out and not timed_out.cancelled
 
 
 async def test_a_server_that_crashes_mid_run_gives_a_clear_error(
@@ -327,3 +330,33 @@ async def test_eval_is_labelled_and_leaves_the_hosts_own_output_alone(
         assert not executor.isolated and any("not isolated" in note for note in result.notes)
     else:
         assert executor.isolated and result.notes == []
+
+
+async def test_state_changes_are_pushed_to_listeners(registry: ToolRegistry) -> None:
+    executor = CodeModeExecutor(registry, CodeModeConfig(sandbox="eval", timeout=30))
+    seen: list[str] = []
+    broken: list[str] = []
+
+    def failing_listener(state: str) -> None:
+        broken.append(state)
+        raise RuntimeError("a listener that fails does not stop the others")
+
+    assert executor.state == "not started"
+    executor.add_state_listener(failing_listener)
+    remove = executor.add_state_listener(seen.append)
+    await executor.setup()
+    assert seen == ["starting", "ready"] and executor.state == "ready"
+    running = asyncio.ensure_future(executor.execute("import asyncio\nawait asyncio.sleep(30)"))
+    while executor.state != "running":
+        await asyncio.sleep(0.01)
+    executor.interrupt()
+    result = await asyncio.wait_for(running, 5)
+    assert result.cancelled and seen[-2:] == ["running", "ready"]
+    await executor.restart()
+    assert seen[-2:] == ["restarting", "ready"]
+    remove()
+    count = len(seen)
+    await executor.execute("1")
+    await executor.cleanup()
+    assert executor.state == "closed" and len(seen) == count, "a removed listener hears nothing"
+    assert broken[-3:] == ["running", "ready", "closed"]

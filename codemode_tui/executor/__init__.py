@@ -8,7 +8,7 @@ timeout, the trace and the audit log.
 """
 
 from .bridge import CallRejected, ToolBridge
-from .config import DEFAULT_ENV_ALLOWLIST, CodeModeConfig, SandboxKind, sandbox_environment
+from .config import DEFAULT_ENV_ALLOWLIST, CodeModeConfig, SandboxKind, SandboxState, sandbox_environment
 from .errors import ExecutorClosed, KernelChannelError, KernelDied, SandboxStartError
 from .executor import CodeModeExecutor
 from .run_result import RunError, RunResult, ToolCallRecord
@@ -25,6 +25,7 @@ __all__ = [
     "RunResult",
     "SandboxKind",
     "SandboxStartError",
+    "SandboxState",
     "ToolBridge",
     "ToolCallRecord",
     "sandbox_environment",

@@ -16,6 +16,12 @@ from typing import Literal
 
 SandboxKind = Literal["local", "jupyter", "eval"]
 
+SandboxState = Literal["not started", "starting", "ready", "running", "restarting", "failed", "closed"]
+"""Where an executor's sandbox is, as pushed to :meth:`CodeModeExecutor.add_state_listener` callbacks.
+
+``"failed"``: the last start (or restart) did not succeed; the next run tries
+again.  ``"closed"``: ``cleanup()`` was called; the executor cannot run any more."""
+
 #: Default address-space limit (MB) of a sandbox process.  2 GB holds a kernel
 #: with the usual scientific stack and its threads' arenas, and stops a runaway
 #: allocation long before it can swap a laptop to a halt.

@@ -11,6 +11,10 @@ not stopped after ``interrupt_grace`` seconds, the kernel is restarted in the
 background and the result says "kernel restarted, state lost"; the caller has
 control back within the timeout plus two seconds, and the next run waits for
 the fresh kernel.
+
+Front ends follow the executor's state (:data:`~.config.SandboxState`) by
+registering a listener with :meth:`CodeModeExecutor.add_state_listener`: every
+change is pushed as it happens, so nobody polls ``ready``/``running``.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from typing import Any
 from ..registry import ToolRegistry
 from .bindings import Bindings
 from .bridge import ToolBridge, ToolCallCallback
-from .config import CodeModeConfig
+from .config import CodeModeConfig, SandboxState
 from .errors import ExecutorClosed, KernelChannelError, KernelDied, SandboxStartError
 from .output import MARKER_ALLOWANCE, OutputCallback, OutputCollector
 from .run_result import (
@@ -50,6 +54,9 @@ from .run_result import (
 from .sandbox import CellOutcome, Sandbox
 
 log = logging.getLogger(__name__)
+
+StateListener = Callable[[SandboxState], Any]
+"""``listener(state)``, called on the executor's loop each time its state changes."""
 
 #: Longest wait for a restart before handing control back to the caller.
 RESTART_WAIT = 0.7
@@ -116,10 +123,60 @@ class CodeModeExecutor:
         self._bindings_dirty = True
         self._active: tuple[asyncio.Task[CellOutcome], asyncio.Event] | None = None
         self._closed = False
+        self._state: SandboxState = "not started"
+        self._state_listeners: list[StateListener] = []
         self.startup_seconds: float | None = None
         registry.add_listener(self._on_registry_change)
 
     # -- state ---------------------------------------------------------------------
+
+    @property
+    def state(self) -> SandboxState:
+        """Where the sandbox is now (see :data:`~.config.SandboxState`)."""
+        return self._state
+
+    def add_state_listener(self, listener: StateListener) -> Callable[[], None]:
+        """Call ``listener(state)`` on every state change; returns the function that removes it.
+
+        The listener is not called with the current state: read :attr:`state` for that.
+        An exception in a listener is logged and does not disturb the executor.
+        """
+        self._state_listeners.append(listener)
+
+        def remove() -> None:
+            with contextlib.suppress(ValueError):
+                self._state_listeners.remove(listener)
+
+        return remove
+
+    def _set_state(self, state: SandboxState) -> None:
+        if self._state == state or (self._closed and state != "closed"):
+            return
+        self._state = state
+        for listener in list(self._state_listeners):
+            try:
+                listener(state)
+            except Exception:
+                log.exception("executor state listener failed")
+
+    def _settled_state(self) -> SandboxState:
+        """The state between runs: ready, or restarting while a restart is under way."""
+        if self._closed:
+            return "closed"
+        if self._restart_task is not None and not self._restart_task.done():
+            return "restarting"
+        return "ready" if self._sandbox is not None else "not started"
+
+    def _watch_restart(self, task: asyncio.Task[None]) -> None:
+        def done(finished: asyncio.Task[None]) -> None:
+            if self._restart_task is not finished and self._restart_task is not None:
+                return
+            if finished.cancelled() or finished.exception() is not None:
+                self._set_state("failed")
+            elif self._active is None:
+                self._set_state("ready")
+
+        task.add_done_callback(done)
 
     @property
     def sandbox_kind(self) -> str:
@@ -183,6 +240,7 @@ class CodeModeExecutor:
             raise
 
     async def _setup(self) -> None:
+        self._set_state("starting")
         started = time.perf_counter()
         session = Path(tempfile.mkdtemp(prefix="codemode-session-"))
         self._session_dir = session
@@ -217,9 +275,11 @@ class CodeModeExecutor:
             _UNCLEANED.pop(session, None)
             if self._session_dir == session:
                 self._session_dir = None
+            self._set_state("failed")
             raise
         self._bindings, self._sandbox = bindings, sandbox
         self.startup_seconds = time.perf_counter() - started
+        self._set_state("ready")
 
     async def _prepare(self) -> Sandbox:
         if self._closed:
@@ -236,6 +296,7 @@ class CodeModeExecutor:
             except Exception as exc:
                 log.warning("restarting the sandbox failed (%s); starting a new one", exc)
                 await self._rebuild()
+            self._set_state("ready")
         sandbox = self._sandbox
         assert sandbox is not None and self._bindings is not None
         if self._bindings_dirty:
@@ -265,6 +326,7 @@ class CodeModeExecutor:
         Safe to call twice.  No process the executor started is left running.
         """
         self._closed = True
+        self._set_state("closed")
         self.registry.remove_listener(self._on_registry_change)
         setup, self._setup_task = self._setup_task, None
         if setup is not None and not setup.done():
@@ -354,6 +416,7 @@ class CodeModeExecutor:
         stop_requested = asyncio.Event()
         task = asyncio.get_running_loop().create_task(sandbox.run(code, run_id, output))
         self._active = (task, stop_requested)
+        self._set_state("running")
         outcome: CellOutcome | None = None
         try:
             stopper = asyncio.ensure_future(stop_requested.wait())
@@ -368,6 +431,7 @@ class CodeModeExecutor:
         finally:
             self._active = None
             self.bridge.end_run(scope)
+            self._set_state(self._settled_state())
         if sandbox.restarted_unexpectedly:
             sandbox.restarted_unexpectedly = False
             result.kernel_restarted = True
@@ -402,6 +466,7 @@ class CodeModeExecutor:
     ) -> CellOutcome | None:
         """Interrupt a run that is over time (or that the user stopped); restart if it will not stop."""
         if user:
+            result.cancelled = True
             result.notes.append(NOTE_INTERRUPTED)
             what = RunError("KeyboardInterrupt", "the run was interrupted")
         else:
@@ -424,6 +489,7 @@ class CodeModeExecutor:
             f"{what.message}; it did not stop, so the sandbox was restarted and its state lost",
         )
         self._restart_task = asyncio.get_running_loop().create_task(sandbox.restart(), name="codemode-restart")
+        self._watch_restart(self._restart_task)
         with contextlib.suppress(BaseException):
             await asyncio.wait({self._restart_task}, timeout=RESTART_WAIT)
         with contextlib.suppress(BaseException):
@@ -479,4 +545,10 @@ class CodeModeExecutor:
         """Restart the sandbox: a fresh process (for kernels), all state lost."""
         async with self._run_lock():
             sandbox = await self._prepare()
-            await sandbox.restart()
+            self._set_state("restarting")
+            try:
+                await sandbox.restart()
+            except BaseException:
+                self._set_state("failed")
+                raise
+            self._set_state("ready")

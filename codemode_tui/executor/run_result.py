@@ -76,6 +76,8 @@ class RunResult:
     sandbox: str = ""
     """Which sandbox ran the code (``local``, ``jupyter`` or ``eval``)."""
     timed_out: bool = False
+    cancelled: bool = False
+    """``True`` when the run was stopped on request (``interrupt()``/``cancel()``), not by its timeout."""
     truncated: bool = False
     kernel_restarted: bool = False
 
