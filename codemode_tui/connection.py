@@ -22,6 +22,7 @@ from typing import Any
 import anyio
 import httpx2
 import mcp_types as types
+import pydantic
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.sse import sse_client
 from mcp.client.stdio import stdio_client
@@ -280,6 +281,11 @@ class ServerConnection:
             raise ConnectionFailed(
                 f"server {self.name!r} did not list its tools within {self.config.timeout:g} s"
             ) from None
+        except pydantic.ValidationError as exc:
+            raise ConnectionFailed(
+                f"server {self.name!r} sent a tools/list answer that is not valid MCP ({_validation_summary(exc)}); "
+                "the server needs fixing or updating"
+            ) from None
         except Exception as exc:
             raise self._request_failure(exc, "listing tools") from None
         return tools
@@ -308,6 +314,14 @@ class ServerConnection:
         if isinstance(exc, Exception):
             return exc
         return ConnectionFailed(_describe(exc))
+
+
+def _validation_summary(exc: pydantic.ValidationError, limit: int = 3) -> str:
+    """The first few problems of a validation error, one phrase each (``tools.0.name: Input should be ...``)."""
+    errors = exc.errors()
+    parts = [f"{'.'.join(str(part) for part in error['loc']) or 'answer'}: {error['msg']}" for error in errors[:limit]]
+    more = f"; and {len(errors) - limit} more" if len(errors) > limit else ""
+    return "; ".join(parts) + more
 
 
 def _describe(exc: BaseException) -> str:

@@ -4,7 +4,10 @@ Discovery runs concurrently: a slow or broken server neither delays nor breaks
 the others, and each one's outcome (tools or error) is reported separately.
 Every tool gets a qualified name ``server__tool`` and a sanitized Python name;
 rediscovery replaces a server's tools and a ``tools/list_changed`` notification
-triggers it.
+triggers it.  Those notifications are coalesced: while one rediscovery of a
+server runs, any number of further notifications queue exactly one more, so a
+server announcing 2,000 changes in a burst costs a couple of ``tools/list``
+requests, not 2,000.
 """
 
 from __future__ import annotations
@@ -26,6 +29,11 @@ from .tool_types import DiscoveryOutcome, ServerInfo, ToolDefinition
 
 Listener = Callable[[str], None]
 
+#: Rediscovery waits until a server has been quiet this many seconds after ``tools/list_changed``...
+LIST_CHANGED_QUIET = 0.1
+#: ...but never longer than this, so a server that never stops announcing is still followed.
+LIST_CHANGED_MAX_DELAY = 2.0
+
 
 class ToolRegistry:
     """The servers a session talks to and every tool they offer."""
@@ -35,6 +43,9 @@ class ToolRegistry:
         self._tools: dict[str, dict[str, ToolDefinition]] = {}
         self._listeners: list[Listener] = []
         self._background: set[asyncio.Task[Any]] = set()
+        self._refreshing: dict[str, asyncio.Task[None]] = {}
+        self._refresh_pending: set[str] = set()
+        self._last_change: dict[str, float] = {}
         self.conflicts: dict[str, list[NameConflict]] = {}
         self._search_index: SearchIndex | None = None
         for server in servers:
@@ -131,8 +142,8 @@ class ToolRegistry:
     async def _discover_outcome(self, name: str) -> DiscoveryOutcome:
         try:
             return DiscoveryOutcome(name, tools=await self.discover_server(name))
-        except (ConnectionFailed, TimeoutError, OSError, MCPError, KeyError) as exc:
-            return DiscoveryOutcome(name, error=str(exc))
+        except Exception as exc:  # any per-server failure is that server's outcome, never the others'
+            return DiscoveryOutcome(name, error=str(exc) or type(exc).__name__)
 
     async def discover_server(self, name: str) -> list[ToolDefinition]:
         """Connect if needed and (re)load one server's tools, replacing the old ones."""
@@ -143,13 +154,14 @@ class ToolRegistry:
             await conn.connect()
         try:
             listed = await conn.list_tools()
-        except (ConnectionFailed, TimeoutError, MCPError) as exc:
+            tools = [ToolDefinition.from_mcp(name, tool) for tool in listed]
+        except Exception as exc:
             if conn.status == "connected":
-                conn._set("failed", str(exc))
+                conn._set("failed", str(exc) or type(exc).__name__)
             raise
         if self._connections.get(name) is not conn:  # removed while we were listing
             return []
-        self._set_tools(name, [ToolDefinition.from_mcp(name, tool) for tool in listed])
+        self._set_tools(name, tools)
         self._notify(name)
         return list(self._tools[name].values())
 
@@ -173,13 +185,42 @@ class ToolRegistry:
         return await self.discover_server(name)
 
     async def _tools_changed(self, conn: ServerConnection) -> None:
+        """Rediscover after ``tools/list_changed``: one refresh in flight, at most one pending."""
+        name = conn.name
+        loop = asyncio.get_running_loop()
+        self._last_change[name] = loop.time()
+        running = self._refreshing.get(name)
+        if running is not None and not running.done():
+            self._refresh_pending.add(name)
+            return
+
         async def refresh() -> None:
             try:
-                await self.discover_server(conn.name)
-            except (ConnectionFailed, TimeoutError, MCPError, KeyError):
-                pass  # the status already says why
+                while True:
+                    first = loop.time()
+                    while True:  # let the rest of a burst arrive
+                        quiet_at = self._last_change.get(name, first) + LIST_CHANGED_QUIET
+                        wait = min(quiet_at, first + LIST_CHANGED_MAX_DELAY) - loop.time()
+                        if wait <= 0:
+                            break
+                        await asyncio.sleep(wait)
+                    self._refresh_pending.discard(name)
+                    if self._connections.get(name) is not conn:
+                        return
+                    try:
+                        await self.discover_server(name)
+                    except Exception:
+                        pass  # the server's status already says why
+                    if name not in self._refresh_pending:
+                        return
+            finally:
+                if self._refreshing.get(name) is task:
+                    del self._refreshing[name]
 
-        self._spawn(refresh())
+        task = asyncio.ensure_future(refresh())
+        self._refreshing[name] = task
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
