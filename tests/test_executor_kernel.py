@@ -1,7 +1,7 @@
 """What only the local kernel sandbox does: a separate process, a minimal environment,
 crashes and unstoppable code survived by a restart, and a clean exit.
 
-This suite runs as root on CI (and here): the private Jupyter Server must start anyway.
+This suite runs as root on CI (and here): the kernel must start anyway.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ ALLOWED = "CODEMODE_TEST_ALLOWED"
 
 
 def sandbox_processes(marker: str = "codemode-session-") -> set[int]:
-    """Live pids whose command line names ``marker`` (an executor's folder: its server and kernels)."""
+    """Live pids whose command line names ``marker`` (an executor's folder: its kernel and the kernel's nanny)."""
     found: set[int] = set()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -168,8 +168,8 @@ async def test_cleanup_is_quick_and_leaves_no_process_or_folder(registry: ToolRe
     executor = CodeModeExecutor(registry)
     await executor.setup()
     sandbox = executor._sandbox
-    assert isinstance(sandbox, KernelSandbox) and sandbox.server is not None and sandbox.server.process is not None
-    server_pid = sandbox.server.process.pid
+    assert isinstance(sandbox, KernelSandbox) and sandbox.kernel is not None and sandbox.kernel.process is not None
+    server_pid = sandbox.kernel.process.pid  # the nanny
     kernel = kernel_pid(executor)
     bindings = Path(sandbox.kernel_info["bindings"])
     session = executor.session_dir
@@ -212,12 +212,12 @@ async def test_cleanup_during_warm_up_leaves_nothing_behind(registry: ToolRegist
     executor.warm()
     waiting_run = asyncio.ensure_future(executor.execute("1"))
     session = None
-    for _ in range(200):  # until the server process exists
+    for _ in range(200):  # until the kernel process exists
         await asyncio.sleep(0.02)
         session = executor.session_dir
         if session is not None and sandbox_processes(str(session)):
             break
-    assert session is not None and sandbox_processes(str(session)), "the warm-up had started a server"
+    assert session is not None and sandbox_processes(str(session)), "the warm-up had started a kernel"
     await executor.cleanup()
     result = await asyncio.wait_for(waiting_run, 5)  # a run waiting for the start reports, never raises
     assert result.error is not None and result.error.type == "SandboxError" and "cleaned up" in result.error.message

@@ -7,12 +7,13 @@ on timeout while the kernel keeps running, sends every request with
 queued request), and its websocket client queues every iopub message of the
 session without bound.  This client instead:
 
-* reads the kernel websocket in one task and routes each message to the run
-  that caused it (by parent message id), so output streams live to the
-  caller's callback;
-* sends every request with ``stop_on_error=False``;
-* reports a kernel that dies or restarts under a run as :class:`KernelDied`
-  instead of waiting forever for a reply;
+* reads the kernel websocket in one task and hands each message to the
+  protocol core (:mod:`.kernel_protocol`, shared with the local ZMQ channel),
+  which routes it to the run that caused it, sends requests with
+  ``stop_on_error=False`` and uploads cells over the server's 10 MiB message
+  limit in pieces;
+* reports a kernel that dies or restarts under a run, and a server that goes
+  away, as :class:`KernelDied` instead of waiting forever for a reply;
 * acknowledges every frame at once (``TCP_QUICKACK`` where the OS has it):
   Jupyter Server's websocket leaves Nagle's algorithm on, and with delayed
   ACKs each run waited about 40 ms for nothing (measured: 44 ms -> 6 ms for
@@ -25,9 +26,7 @@ import asyncio
 import contextlib
 import json
 import socket
-import time
-import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -35,9 +34,13 @@ from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
 from .errors import KernelChannelError, KernelDied
+from .kernel_protocol import KernelProtocol, MessageHandler, message_header
 
-MessageHandler = Callable[[dict[str, Any]], None]
+__all__ = ["KernelChannel", "MessageHandler", "ws_url"]
+
 _QUICKACK = getattr(socket, "TCP_QUICKACK", None)
+#: Largest message read from the server; a bigger one closes the websocket (and the channel is lost).
+MAX_INBOUND = 256 << 20
 
 
 def ws_url(base_url: str) -> str:
@@ -48,28 +51,25 @@ def ws_url(base_url: str) -> str:
     return base_url
 
 
-class KernelChannel:
-    """Messages to and from one kernel of a Jupyter Server."""
+class KernelChannel(KernelProtocol):
+    """Messages to and from one kernel of a Jupyter Server (the protocol is :class:`KernelProtocol`'s)."""
+
+    #: Jupyter Server refuses websocket messages over 10 MiB: bigger cells go in pieces.
+    max_cell_bytes = 9 << 20
 
     def __init__(
         self, base_url: str, token: str | None, kernel_id: str, *, headers: Mapping[str, str] | None = None
     ) -> None:
+        super().__init__()
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.kernel_id = kernel_id
         self.headers = dict(headers or {})
         if token:
             self.headers.setdefault("Authorization", f"token {token}")
-        self.session = uuid.uuid4().hex
         self._ws: WebSocketClientConnection | None = None
         self._reader: asyncio.Task[None] | None = None
-        self._handlers: dict[str, MessageHandler] = {}
-        self._waiters: dict[str, asyncio.Future[dict[str, Any]]] = {}
-        self._idle: dict[str, asyncio.Event] = {}
         self._http = AsyncHTTPClient(force_instance=True)
-        self.expect_restart = False
-        self.on_kernel_lost: Callable[[str], None] | None = None
-        self.closed = False
 
     # -- connection ----------------------------------------------------------
 
@@ -78,7 +78,7 @@ class KernelChannel:
         url = f"{ws_url(self.base_url)}/api/kernels/{self.kernel_id}/channels?{query}"
         request = HTTPRequest(url, headers=self.headers, connect_timeout=timeout, request_timeout=timeout)
         try:
-            self._ws = await websocket_connect(request, max_message_size=256 * 1024 * 1024)
+            self._ws = await websocket_connect(request, max_message_size=MAX_INBOUND)
         except (OSError, HTTPClientError) as exc:
             raise KernelChannelError(f"cannot open the kernel's websocket at {self.base_url}: {exc}") from None
         self._quickack()
@@ -94,7 +94,7 @@ class KernelChannel:
                 sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
 
     async def _read(self) -> None:
-        reason = "the connection to the Jupyter Server closed"
+        reason = "the connection to the Jupyter Server closed (the server stopped, or a message was over its limit)"
         try:
             while self._ws is not None:
                 raw = await self._ws.read_message()
@@ -107,62 +107,39 @@ class KernelChannel:
                     message = json.loads(raw)
                 except ValueError:
                     continue
-                self._route(message)
+                self._on_message(message)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             reason = f"the kernel websocket failed: {exc}"
-        self._fail_all(reason)
+        code = self._ws.close_code if self._ws is not None else None
+        if code is not None and code != 1000:
+            reason += f" (websocket close code {code})"
+        self._lose(reason)
 
-    def _route(self, message: dict[str, Any]) -> None:
+    def _on_message(self, message: dict[str, Any]) -> None:
         parent = (message.get("parent_header") or {}).get("msg_id")
         msg_type = (message.get("header") or {}).get("msg_type")
-        channel = message.get("channel")
         if msg_type == "status" and not parent:
             state = (message.get("content") or {}).get("execution_state")
             if state in ("restarting", "dead") and not self.expect_restart:
-                self._fail_all(
-                    "the kernel process died (it exited, crashed or ran out of memory) and was restarted"
-                    if state == "restarting"
-                    else "the kernel process died and could not be restarted"
-                )
+                self.forget_kernel_state()
+                if state == "dead":
+                    self._lose("the kernel process died and the Jupyter Server could not restart it")
+                    return
+                # The server restarts the kernel behind the same websocket: fail what waits, keep the channel.
+                self._fail_all("the kernel process died (it exited, crashed or ran out of memory) and was restarted")
                 if self.on_kernel_lost is not None:
                     self.on_kernel_lost(state)
             return
-        if not parent:
-            return
-        if channel == "shell" or channel == "control":
-            waiter = self._waiters.get(parent)
-            if waiter is not None and not waiter.done():
-                waiter.set_result(message)
-            return
-        if channel == "iopub":
-            handler = self._handlers.get(parent)
-            if handler is not None:
-                handler(message)
-            if msg_type == "status" and (message.get("content") or {}).get("execution_state") == "idle":
-                idle = self._idle.get(parent)
-                if idle is not None:
-                    idle.set()
+        self._route(str(message.get("channel") or ""), message)
 
-    def _fail_all(self, reason: str) -> None:
-        for waiter in self._waiters.values():
-            if not waiter.done():
-                waiter.set_exception(KernelDied(reason))
-        for idle in self._idle.values():
-            idle.set()
-
-    def _message(self, msg_type: str, content: dict[str, Any], msg_id: str, channel: str = "shell") -> str:
-        return json.dumps(
+    async def _send(self, channel: str, msg_type: str, content: dict[str, Any], msg_id: str) -> None:
+        if self._ws is None or self.closed:
+            raise KernelDied("the kernel connection is closed")
+        text = json.dumps(
             {
-                "header": {
-                    "msg_id": msg_id,
-                    "msg_type": msg_type,
-                    "session": self.session,
-                    "username": "codemode",
-                    "date": time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime()),
-                    "version": "5.3",
-                },
+                "header": message_header(msg_type, msg_id, self.session),
                 "parent_header": {},
                 "metadata": {},
                 "content": content,
@@ -170,82 +147,11 @@ class KernelChannel:
                 "buffers": [],
             }
         )
-
-    async def _send(self, text: str) -> None:
-        if self._ws is None or self.closed:
-            raise KernelDied("the kernel connection is closed")
         try:
             await self._ws.write_message(text)
         except Exception as exc:
             raise KernelDied(f"cannot send to the kernel: {exc}") from None
         self._quickack()
-
-    # -- requests ------------------------------------------------------------
-
-    async def request(
-        self,
-        msg_type: str,
-        content: dict[str, Any],
-        *,
-        msg_id: str | None = None,
-        on_message: MessageHandler | None = None,
-        wait_idle: bool = True,
-    ) -> dict[str, Any]:
-        """Send a shell request; stream its iopub messages to ``on_message``; return the reply content.
-
-        Returns once the reply and the kernel's ``idle`` for this request both
-        arrived, so no output of the request is lost.  Cancel the awaiting
-        task to give up on it (the kernel is not told: interrupt it for that).
-        """
-        msg_id = msg_id or uuid.uuid4().hex
-        loop = asyncio.get_running_loop()
-        waiter: asyncio.Future[dict[str, Any]] = loop.create_future()
-        idle = asyncio.Event()
-        self._waiters[msg_id] = waiter
-        self._idle[msg_id] = idle
-        if on_message is not None:
-            self._handlers[msg_id] = on_message
-        try:
-            await self._send(self._message(msg_type, content, msg_id))
-            reply = await waiter
-            if wait_idle:
-                await idle.wait()
-            return reply.get("content") or {}
-        finally:
-            self._waiters.pop(msg_id, None)
-            self._idle.pop(msg_id, None)
-            self._handlers.pop(msg_id, None)
-
-    async def execute(
-        self, code: str, *, msg_id: str | None = None, on_message: MessageHandler | None = None
-    ) -> dict[str, Any]:
-        """Run ``code``; see :meth:`request`."""
-        content = {
-            "code": code,
-            "silent": False,
-            "store_history": False,
-            "user_expressions": {},
-            "allow_stdin": False,
-            "stop_on_error": False,
-        }
-        return await self.request("execute_request", content, msg_id=msg_id, on_message=on_message)
-
-    async def wait_ready(self, timeout: float) -> None:
-        """Wait until the kernel answers ``kernel_info`` (after a start or a restart)."""
-        deadline = time.monotonic() + timeout
-        attempt = 0.25
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise KernelChannelError(f"the kernel did not answer within {timeout:g} s")
-            try:
-                info = self.request("kernel_info_request", {}, wait_idle=False)
-                await asyncio.wait_for(info, min(attempt, remaining))
-                return
-            except TimeoutError:
-                attempt = min(attempt * 2, 2.0)
-            except KernelDied:
-                await asyncio.sleep(0.1)
 
     # -- REST ------------------------------------------------------------------
 
@@ -271,8 +177,7 @@ class KernelChannel:
         await self.rest("POST", f"/api/kernels/{self.kernel_id}/interrupt", timeout=5.0)
 
     async def close(self) -> None:
-        self.closed = True
-        self._fail_all("the kernel connection was closed")
+        await super().close()
         if self._ws is not None:
             self._ws.close()
             self._ws = None

@@ -1,15 +1,22 @@
-"""A Jupyter kernel as the sandbox: local (the default) or on a server by URL.
+"""A Jupyter kernel as the sandbox: launched here (``local``, the default) or on a server by URL.
 
-The kernel's lifecycle on the server goes through code-sandboxes'
-``JupyterServerSandbox`` (attached to the server by URL): it checks the server,
-creates the kernel (never reusing someone else's), restarts it through the
-server and shuts it down.  Runs do not use its ``run_code``; they go through
-:class:`~.kernel_channel.KernelChannel`, which streams output, survives
-interrupts and notices a dead kernel (see that module for why).
+``sandbox="local"`` launches ipykernel directly (:class:`~.local_kernel.KernelProcess`:
+a nanny that owns the whole process tree, Unix sockets and the HMAC key in a
+private folder, the memory limit set before the kernel starts) and speaks ZMQ
+to it (:class:`~.local_kernel.ZmqKernelChannel`).  No Jupyter Server, so no
+token on any command line and no websocket message limit.
 
-``sandbox="local"`` first starts a private :class:`~.local_server.LocalJupyterServer`
-with the sandbox's minimal environment; ``sandbox="jupyter"`` uses the server
-at ``jupyter_url`` as it is (its kernels get that server's environment).
+``sandbox="jupyter"`` uses the server at ``jupyter_url`` as it is (its kernels
+get that server's environment).  The kernel's lifecycle there goes through
+code-sandboxes' ``JupyterServerSandbox`` (attached by URL: it checks the
+server, creates a kernel of our own, restarts and shuts it down); runs go
+through :class:`~.kernel_channel.KernelChannel`, the websocket transport.
+
+Either way the sandbox recovers on its own: a kernel that died (crash,
+``kill -9``, the memory limit), a connection dropped because the kernel sent
+an oversized message, or a Jupyter Server that went away fails the run in
+progress clearly; the next run (or ``reset()``/``restart()``) starts a fresh
+kernel and reports "kernel restarted, state lost".
 """
 
 from __future__ import annotations
@@ -18,8 +25,7 @@ import ast
 import asyncio
 import contextlib
 import logging
-import os
-import signal
+import shutil
 import threading
 from pathlib import Path
 from typing import Any
@@ -29,7 +35,8 @@ from .config import CodeModeConfig, sandbox_environment
 from .errors import KernelChannelError, KernelDied, SandboxStartError
 from .kernel_bootstrap import VALUE_MIME, kernel_source, reset_source
 from .kernel_channel import KernelChannel
-from .local_server import LocalJupyterServer
+from .kernel_protocol import KernelProtocol
+from .local_kernel import KernelProcess, ZmqKernelChannel
 from .output import OutputCollector, strip_ansi
 from .run_result import RunError
 from .sandbox import BindingsPayload, CellOutcome, Sandbox, value_from_json
@@ -37,6 +44,9 @@ from .sandbox import BindingsPayload, CellOutcome, Sandbox, value_from_json
 log = logging.getLogger(__name__)
 
 VALUE_LIMIT = 1_000_000
+#: Largest message the host accepts from a local kernel (ZMQ_MAXMSGSIZE): values, errors and display data
+#: are capped in the kernel far below this; anything bigger drops the connection and the kernel is replaced.
+MIN_MESSAGE_LIMIT = 64 << 20
 
 
 def _import_code_sandboxes() -> tuple[Any, Any]:
@@ -70,8 +80,13 @@ def clean_traceback(text: str) -> str:
     return "\n\n".join(block for block in blocks if not block.lstrip().startswith("File codemode-kernel-bootstrap"))
 
 
+def redact(text: str, secret: str | None) -> str:
+    """``text`` with ``secret`` (a server token) blanked out: error messages end up in logs."""
+    return text.replace(secret, "***") if secret else text
+
+
 class KernelSandbox(Sandbox):
-    """A kernel behind a Jupyter Server (see the module docstring)."""
+    """A kernel launched here or on a Jupyter Server (see the module docstring)."""
 
     isolated = True
 
@@ -79,12 +94,20 @@ class KernelSandbox(Sandbox):
         self.config = config
         self.kind = config.sandbox
         self.session_dir = session_dir
-        self.server: LocalJupyterServer | None = None
-        self.channel: KernelChannel | None = None
+        self.kernel: KernelProcess | None = None
+        self.channel: KernelProtocol | None = None
         self.kernel_info: dict[str, Any] = {}
         self._cs: Any = None  # code_sandboxes.JupyterServerSandbox
+        self._url = ""
+        self._token: str | None = None
         self._params: dict[str, Any] = {}
         self._needs_bootstrap = False
+        self._kernels_started = 0
+
+    @property
+    def message_limit(self) -> int:
+        """``ZMQ_MAXMSGSIZE`` of a local kernel's connection (see :data:`MIN_MESSAGE_LIMIT`)."""
+        return max(MIN_MESSAGE_LIMIT, 4 * self.config.max_output_bytes + (16 << 20))
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -103,20 +126,42 @@ class KernelSandbox(Sandbox):
             raise
 
     async def _start(self) -> None:
+        if self.config.sandbox == "local":
+            await self._start_local()
+        else:
+            await self._start_remote()
+        await self._bootstrap()
+
+    async def _start_local(self) -> None:
         timeout = self.config.startup_timeout
-        # code-sandboxes takes half a second to import: do it while the server boots.
-        importing = asyncio.ensure_future(asyncio.to_thread(_import_code_sandboxes))
-        token: str | None
+        self._kernels_started += 1
+        work = self.config.working_dir or self.session_dir / "work"
+        kernel = KernelProcess(
+            self.session_dir / f"kernel-{self._kernels_started}",
+            sandbox_environment(self.config),
+            cwd=Path(work),
+            memory_limit_mb=self.config.memory_limit_mb,
+            orphan_dir=self.session_dir,
+        )
+        self.kernel = kernel
+        await asyncio.to_thread(kernel.start)
+        channel = ZmqKernelChannel(kernel, max_message_bytes=self.message_limit)
+        channel.on_kernel_lost = self._on_kernel_lost
+        self.channel = channel
         try:
-            if self.config.sandbox == "local":
-                self.server = LocalJupyterServer(
-                    self.session_dir / "server", sandbox_environment(self.config), orphan_dir=self.session_dir
-                )
-                await self.server.start(timeout)
-                url, token = self.server.url, self.server.token
-            else:
-                url, token = split_token(self.config.jupyter_url or "", self.config.jupyter_token)
-                await self._preflight(url, token)
+            await channel.connect(timeout)
+            await channel.wait_ready(timeout)
+        except KernelChannelError as exc:
+            raise SandboxStartError(f"the local kernel did not start: {exc}") from None
+
+    async def _start_remote(self) -> None:
+        timeout = self.config.startup_timeout
+        # code-sandboxes takes half a second to import: do it while the server is asked.
+        importing = asyncio.ensure_future(asyncio.to_thread(_import_code_sandboxes))
+        try:
+            url, token = split_token(self.config.jupyter_url or "", self.config.jupyter_token)
+            self._url, self._token = url, token
+            await self._preflight(url, token)
         finally:
             sandbox_class, sandbox_config = await importing
         self._cs = sandbox_class(
@@ -125,8 +170,8 @@ class KernelSandbox(Sandbox):
         try:
             await asyncio.to_thread(self._cs.start)
         except Exception as exc:
-            said = f"\n{self.server.said()}" if self.server is not None and self.server.said() else ""
-            raise SandboxStartError(f"the Jupyter Server at {url} could not start a kernel: {exc}{said}") from None
+            message = redact(str(exc), token)
+            raise SandboxStartError(f"the Jupyter Server at {url} could not start a kernel: {message}") from None
         kernel_client = self._cs.kernel_client
         kernel_id = kernel_client.id
         # Its own websocket would queue every message of the session unread: ours streams them.  Closing it
@@ -134,16 +179,14 @@ class KernelSandbox(Sandbox):
         threading.Thread(
             target=_quietly, args=(kernel_client.stop,), kwargs={"shutdown_kernel": False}, daemon=True
         ).start()
-        self.channel = KernelChannel(url, token, kernel_id)
-        self.channel.on_kernel_lost = self._on_kernel_lost
+        channel = KernelChannel(url, token, kernel_id)
+        channel.on_kernel_lost = self._on_kernel_lost
+        self.channel = channel
         try:
-            await self.channel.connect(timeout)
-            await self.channel.wait_ready(timeout)
+            await channel.connect(timeout)
+            await channel.wait_ready(timeout)
         except KernelChannelError as exc:
-            raise SandboxStartError(str(exc)) from None
-        await self._bootstrap()
-        if self.config.sandbox == "local" and self.config.working_dir is not None:
-            await self._silent(f"import os as __cm_os; __cm_os.chdir({str(self.config.working_dir)!r}); del __cm_os")
+            raise SandboxStartError(redact(str(exc), token)) from None
 
     async def _preflight(self, url: str, token: str | None) -> None:
         """Fail fast, with the reason, when the server is unreachable or refuses the token."""
@@ -152,7 +195,7 @@ class KernelSandbox(Sandbox):
             await probe.rest("GET", "/api/status", timeout=min(10.0, self.config.startup_timeout))
         except KernelChannelError as exc:
             hint = " (check the token)" if " 403 " in f" {exc} " or " 401 " in f" {exc} " else ""
-            raise SandboxStartError(f"{exc}{hint}") from None
+            raise SandboxStartError(f"{redact(str(exc), token)}{hint}") from None
         finally:
             await probe.close()
 
@@ -181,12 +224,42 @@ class KernelSandbox(Sandbox):
         self.kernel_info = json.loads(ast.literal_eval(outcome.value_repr))
         self._needs_bootstrap = False
 
+    async def _replace_kernel(self) -> None:
+        """A fresh kernel in place of one that is gone (or must go): all state lost, bindings back."""
+        await self._discard_kernel()
+        try:
+            await self._start()
+        except BaseException:
+            await self._discard_kernel()
+            raise
+
+    async def _discard_kernel(self) -> None:
+        channel, self.channel = self.channel, None
+        if channel is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(channel.close(), 0.3)
+        kernel, self.kernel = self.kernel, None
+        if kernel is not None:
+            await asyncio.to_thread(kernel.stop, 0.5)
+            await asyncio.to_thread(shutil.rmtree, kernel.folder, True)
+        cs, self._cs = self._cs, None
+        if cs is not None:  # the server shuts the old kernel down (if it is still there) in the background
+            threading.Thread(target=_quietly, args=(cs.stop,), name="codemode-kernel-shutdown", daemon=True).start()
+        self.kernel_info = {}
+
     async def _ensure_ready(self) -> None:
-        if self.channel is None:
-            raise KernelDied("the sandbox is not running")
-        if self._needs_bootstrap:
-            await self.channel.wait_ready(self.config.startup_timeout)
-            await self._bootstrap()
+        channel = self.channel
+        if channel is None or channel.lost is not None:
+            # Gone for good (a dead local kernel, a dropped connection, a server that went away): start anew.
+            if channel is not None or self.kernel is not None or self._cs is not None:
+                self.restarted_unexpectedly = True
+            await self._replace_kernel()
+        elif self._needs_bootstrap:  # the Jupyter Server restarted the kernel behind the same websocket
+            try:
+                await channel.wait_ready(self.config.startup_timeout)
+                await self._bootstrap()
+            except (KernelChannelError, KernelDied):
+                await self._replace_kernel()
 
     async def update_bindings(self, bindings: BindingsPayload) -> None:
         self._params["files"] = bindings.files
@@ -237,10 +310,13 @@ class KernelSandbox(Sandbox):
         assert self.channel is not None
         outcome = CellOutcome()
         handler = self._handler(outcome, output)
-        reply = await self.channel.execute(code, msg_id=run_id, on_message=handler)
-        if reply.get("status") == "aborted":
-            # ipykernel can drop a request that arrives right after an interrupted one: send it again.
+        try:
             reply = await self.channel.execute(code, msg_id=run_id, on_message=handler)
+            if reply.get("status") == "aborted":
+                # ipykernel can drop a request that arrives right after an interrupted one: send it again.
+                reply = await self.channel.execute(code, msg_id=run_id, on_message=handler)
+        except KernelChannelError as exc:
+            raise KernelDied(str(exc)) from None
         if reply.get("status") == "error" and outcome.error is None:
             outcome.error = RunError(
                 type=str(reply.get("ename") or "Error"),
@@ -256,41 +332,49 @@ class KernelSandbox(Sandbox):
             try:
                 await self.channel.interrupt()
             except KernelChannelError as exc:
-                log.warning("could not interrupt the kernel: %s", exc)
+                log.warning("could not interrupt the kernel: %s", redact(str(exc), self._token))
 
     async def restart(self) -> None:
-        if self._cs is None or self.channel is None:
-            raise KernelDied("the sandbox is not running")
-        self.channel.expect_restart = True
+        channel = self.channel
+        if self.config.sandbox == "local" or channel is None or channel.lost is not None or self._cs is None:
+            await self._replace_kernel()
+            return
+        channel.expect_restart = True
         try:
             accepted = await asyncio.to_thread(self._cs.restart_kernel)
-            if not accepted:
-                raise KernelDied("the Jupyter Server refused to restart the kernel")
-            await self.channel.wait_ready(self.config.startup_timeout)
+            if accepted:
+                await channel.wait_ready(self.config.startup_timeout)
+        except Exception as exc:
+            log.info(
+                "the Jupyter Server did not restart the kernel (%s); starting a new one", redact(str(exc), self._token)
+            )
+            accepted = False
         finally:
-            self.channel.expect_restart = False
+            channel.expect_restart = False
+        if not accepted or channel.lost is not None:
+            await self._replace_kernel()
+            return
+        channel.forget_kernel_state()
         await self._bootstrap()
-        if self.config.sandbox == "local" and self.config.working_dir is not None:
-            await self._silent(f"import os as __cm_os; __cm_os.chdir({str(self.config.working_dir)!r}); del __cm_os")
 
     async def reset(self) -> None:
         await self._ensure_ready()
         await self._silent(reset_source())
 
     def kill_now(self) -> None:
-        """Kill the kernel's process group and the server at once (interpreter exit, no loop to wait on)."""
-        pgid = self.kernel_info.get("pgid")
-        if isinstance(pgid, int) and pgid > 1 and hasattr(os, "killpg"):
-            with contextlib.suppress(OSError):
-                os.killpg(pgid, signal.SIGKILL)
-        if self.server is not None:
-            self.server.stop()
+        """Kill the kernel and everything it started at once (interpreter exit, no loop to wait on)."""
+        if self.kernel is not None:
+            self.kernel.stop(wait=0.3)
 
     async def stop(self) -> None:
         channel, self.channel = self.channel, None
         if channel is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(channel.close(), 0.3)
+        kernel, self.kernel = self.kernel, None
+        if kernel is not None:
+            # The nanny kills the kernel's whole tree (detached children included) when its pipe closes.
+            await asyncio.to_thread(kernel.stop, 1.0)
         cs, self._cs = self._cs, None
         if cs is not None:
             # The server shuts the kernel down and reaps it; give it a moment, never more.
@@ -302,13 +386,4 @@ class KernelSandbox(Sandbox):
                 done.set()
 
             threading.Thread(target=shutdown, name="codemode-kernel-shutdown", daemon=True).start()
-            await asyncio.to_thread(done.wait, 1.0 if self.server is not None else 1.2)
-        if self.server is not None:
-            # The kernel's process group also holds what the code started (a subprocess, a pool):
-            # a graceful kernel shutdown leaves those running, so the whole group goes.
-            pgid = self.kernel_info.get("pgid")
-            if isinstance(pgid, int) and pgid > 1 and hasattr(os, "killpg"):
-                with contextlib.suppress(OSError):
-                    os.killpg(pgid, signal.SIGKILL)
-            self.server.stop()
-            self.server = None
+            await asyncio.to_thread(done.wait, 1.2)

@@ -25,15 +25,16 @@ new session with the sandbox's allow-listed environment.  The nanny
 * watches its stdin, a pipe from the host: when the host goes away without
   cleaning up (crash, ``SIGKILL``) the pipe reaches EOF and the nanny kills
   the tree and removes the executor's folder.  :meth:`KernelProcess.stop`
-  closes that pipe too, then makes sure.
+  writes ``stop`` (kill the tree, keep the folder: the executor may start
+  another kernel in it) and closes that pipe, then makes sure.
 
 The kernel sets its address-space limit (``RLIMIT_AS``, soft and hard, so the
 code cannot lift it) before it imports anything.
 
-:class:`ZmqKernelChannel` is the host's side of the wire: the same interface as
-:class:`~.kernel_channel.KernelChannel` (which stays for kernels on a remote
-Jupyter Server), with every host socket bounded by ``ZMQ_MAXMSGSIZE`` so that
-nothing a kernel sends can grow the host without bound.
+:class:`ZmqKernelChannel` is the host's side of the wire: the protocol core of
+:class:`~.kernel_protocol.KernelProtocol` (shared with the websocket channel for
+kernels on a remote Jupyter Server) over ZMQ, with every host socket bounded by
+``ZMQ_MAXMSGSIZE`` so that nothing a kernel sends can grow the host without bound.
 """
 
 from __future__ import annotations
@@ -49,8 +50,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -59,8 +58,7 @@ import zmq
 import zmq.asyncio
 
 from .errors import KernelChannelError, KernelDied, SandboxStartError
-
-MessageHandler = Callable[[dict[str, Any]], None]
+from .kernel_protocol import KernelProtocol, message_header
 
 #: Longest path of a Unix socket the OS accepts (``sun_path`` is 108 bytes on Linux, 104 on macOS).
 _IPC_PATH_LIMIT = 100
@@ -116,12 +114,16 @@ def end(code):
         os._exit(1 if code is None else code)
 
 def watch():
+    orderly = False
     try:
-        while sys.stdin.buffer.read(65536):
-            pass
+        while True:
+            data = os.read(0, 65536)
+            if not data:
+                break
+            orderly = orderly or b"stop" in data
     except BaseException:
         pass
-    end(None)
+    end(0 if orderly else None)
 
 env = dict(os.environ, JPY_PARENT_PID=str(os.getpid()))
 kernel = subprocess.Popen(
@@ -294,7 +296,10 @@ class KernelProcess:
         """Kill the kernel and everything it started; remove the connection file.  Blocks up to ``wait`` s."""
         process, self.process = self.process, None
         if process is not None:
-            if process.stdin is not None:  # the nanny kills its whole tree on EOF
+            if process.stdin is not None:  # the nanny kills its whole tree on EOF ("stop": keep the folder)
+                with contextlib.suppress(OSError):
+                    process.stdin.write(b"stop\n")
+                    process.stdin.flush()
                 with contextlib.suppress(OSError):
                     process.stdin.close()
             try:
@@ -318,30 +323,26 @@ class KernelProcess:
             self.connection_file.unlink()
 
 
-class ZmqKernelChannel:
-    """Messages to and from one kernel over ZMQ (see the module docstring).
+class ZmqKernelChannel(KernelProtocol):
+    """Messages to and from one :class:`KernelProcess` over ZMQ (see the module docstring).
 
-    Same interface as :class:`~.kernel_channel.KernelChannel`: ``request``,
-    ``execute``, ``wait_ready``, ``interrupt``, ``close``, ``expect_restart``
-    and ``on_kernel_lost``.
+    The protocol (routing, requests, readiness) is :class:`~.kernel_protocol.KernelProtocol`'s;
+    this class is the wire: signed multipart messages on three sockets, each
+    bounded by ``ZMQ_MAXMSGSIZE``.  A message over that size makes ZMQ drop
+    the connection to the kernel (and the message with it): a socket monitor
+    notices the disconnect, and the channel is *lost* with a reason that says
+    so, so the run fails clearly and the sandbox starts a new kernel.
     """
 
     def __init__(self, kernel: KernelProcess, *, max_message_bytes: int) -> None:
+        super().__init__()
         self.kernel = kernel
-        info = kernel.connection
-        self._key = str(info["key"]).encode()
-        self.session = uuid.uuid4().hex
+        self._key = str(kernel.connection["key"]).encode()
         self.max_message_bytes = max_message_bytes
         self._context = zmq.asyncio.Context()
         self._sockets: dict[str, zmq.asyncio.Socket] = {}
+        self._monitors: list[zmq.asyncio.Socket] = []
         self._readers: list[asyncio.Task[None]] = []
-        self._handlers: dict[str, MessageHandler] = {}
-        self._waiters: dict[str, asyncio.Future[dict[str, Any]]] = {}
-        self._idle: dict[str, asyncio.Event] = {}
-        self.expect_restart = False
-        self.on_kernel_lost: Callable[[str], None] | None = None
-        self.closed = False
-        self.lost = False
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def _url(self, port_name: str) -> str:
@@ -360,10 +361,12 @@ class ZmqKernelChannel:
                 sock.setsockopt(zmq.IDENTITY, f"{self.session}-{name}".encode())
             else:
                 sock.setsockopt(zmq.SUBSCRIBE, b"")
+            monitor = sock.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+            self._monitors.append(monitor)
             sock.connect(self._url(f"{name}_port"))
             self._sockets[name] = sock
-        for name in ("shell", "control", "iopub"):
             self._readers.append(self._loop.create_task(self._read(name)))
+            self._readers.append(self._loop.create_task(self._watch_connection(name, monitor)))
         self.kernel.on_exit(self._exited_threadsafe)
 
     def _exited_threadsafe(self, code: int) -> None:
@@ -373,14 +376,35 @@ class ZmqKernelChannel:
                 loop.call_soon_threadsafe(self._exited, code)
 
     def _exited(self, code: int) -> None:
-        if self.closed or self.expect_restart:
+        if self.expect_restart:
             return
-        self.lost = True
-        self._fail_all(
-            f"the kernel process died (exit code {code}: it exited, crashed, was killed or ran out of memory)"
-        )
-        if self.on_kernel_lost is not None:
-            self.on_kernel_lost("dead")
+        self._lose(f"the kernel process died (exit code {code}: it exited, crashed, was killed or ran out of memory)")
+
+    async def _watch_connection(self, name: str, monitor: zmq.asyncio.Socket) -> None:
+        """Turn a dropped connection into a lost channel (the kernel died, or sent an oversized message)."""
+        from zmq.utils.monitor import parse_monitor_message
+
+        try:
+            while not self.closed:
+                event = parse_monitor_message(await monitor.recv_multipart())
+                if event["event"] != zmq.EVENT_DISCONNECTED:
+                    continue
+                # A dying kernel drops its sockets too: give its exit a moment to be the reason.
+                await asyncio.sleep(0.2)
+                if self.kernel.alive:
+                    limit = self.max_message_bytes / (1 << 20)
+                    self._lose(
+                        f"the kernel sent a message larger than the {limit:g} MiB limit on its {name} "
+                        "connection (a huge value, error or output), so the connection was dropped"
+                    )
+                elif self.kernel.exit_code is not None:
+                    self._exited(self.kernel.exit_code)
+                else:
+                    self._lose("the connection to the kernel was dropped")
+        except asyncio.CancelledError:
+            raise
+        except zmq.ZMQError:
+            pass
 
     def _sign(self, parts: list[bytes]) -> bytes:
         mac = hmac.new(self._key, digestmod=hashlib.sha256)
@@ -410,132 +434,35 @@ class ZmqKernelChannel:
         except zmq.ZMQError:
             pass
 
-    def _route(self, channel: str, message: dict[str, Any]) -> None:
-        parent = (message.get("parent_header") or {}).get("msg_id")
-        if not parent:
-            return
-        if channel in ("shell", "control"):
-            waiter = self._waiters.get(parent)
-            if waiter is not None and not waiter.done():
-                waiter.set_result(message)
-            return
-        handler = self._handlers.get(parent)
-        if handler is not None:
-            handler(message)
-        header = message.get("header") or {}
-        if header.get("msg_type") == "status" and (message.get("content") or {}).get("execution_state") == "idle":
-            idle = self._idle.get(parent)
-            if idle is not None:
-                idle.set()
-
-    def _fail_all(self, reason: str) -> None:
-        for waiter in self._waiters.values():
-            if not waiter.done():
-                waiter.set_exception(KernelDied(reason))
-        for idle in self._idle.values():
-            idle.set()
-
-    def _frames(self, msg_type: str, content: dict[str, Any], msg_id: str) -> list[bytes]:
-        header = {
-            "msg_id": msg_id,
-            "msg_type": msg_type,
-            "session": self.session,
-            "username": "codemode",
-            "date": time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime()),
-            "version": "5.3",
-        }
-        parts = [json.dumps(header).encode(), b"{}", b"{}", json.dumps(content).encode()]
-        return [_DELIM, self._sign(parts), *parts]
-
-    async def request(
-        self,
-        msg_type: str,
-        content: dict[str, Any],
-        *,
-        msg_id: str | None = None,
-        on_message: MessageHandler | None = None,
-        wait_idle: bool = True,
-        channel: str = "shell",
-    ) -> dict[str, Any]:
-        """Send a request; stream its iopub messages to ``on_message``; return the reply content.
-
-        Returns once the reply and the kernel's ``idle`` for this request both
-        arrived (or shortly after the reply, should the ``idle`` be lost).
-        """
-        if self.closed or self.lost:
-            raise KernelDied("the kernel connection is closed" if self.closed else "the kernel process died")
-        msg_id = msg_id or uuid.uuid4().hex
-        loop = asyncio.get_running_loop()
-        waiter: asyncio.Future[dict[str, Any]] = loop.create_future()
-        idle = asyncio.Event()
-        self._waiters[msg_id] = waiter
-        self._idle[msg_id] = idle
-        if on_message is not None:
-            self._handlers[msg_id] = on_message
+    async def _send(self, channel: str, msg_type: str, content: dict[str, Any], msg_id: str) -> None:
+        parts = [json.dumps(message_header(msg_type, msg_id, self.session)).encode(), b"{}", b"{}"]
+        parts.append(json.dumps(content).encode())
         try:
-            try:
-                await self._sockets[channel].send_multipart(self._frames(msg_type, content, msg_id))
-            except zmq.ZMQError as exc:
-                raise KernelDied(f"cannot send to the kernel: {exc}") from None
-            reply = await waiter
-            if wait_idle and not idle.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(idle.wait(), 2.0)
-            return reply.get("content") or {}
-        finally:
-            self._waiters.pop(msg_id, None)
-            self._idle.pop(msg_id, None)
-            self._handlers.pop(msg_id, None)
+            await self._sockets[channel].send_multipart([_DELIM, self._sign(parts), *parts])
+        except (zmq.ZMQError, KeyError) as exc:
+            raise KernelDied(f"cannot send to the kernel: {exc}") from None
 
-    async def execute(
-        self, code: str, *, msg_id: str | None = None, on_message: MessageHandler | None = None
-    ) -> dict[str, Any]:
-        """Run ``code``; see :meth:`request`."""
-        content = {
-            "code": code,
-            "silent": False,
-            "store_history": False,
-            "user_expressions": {},
-            "allow_stdin": False,
-            "stop_on_error": False,
-        }
-        return await self.request("execute_request", content, msg_id=msg_id, on_message=on_message)
-
-    async def wait_ready(self, timeout: float) -> None:
-        """Wait until the kernel answers ``kernel_info`` (its sockets are bound and it reads them)."""
-        deadline = time.monotonic() + timeout
-        attempt = 0.5
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise KernelChannelError(f"the kernel did not answer within {timeout:g} s")
-            if self.lost or not self.kernel.alive:
-                raise KernelChannelError(f"the kernel exited during its start (exit code {self.kernel.exit_code})")
-            try:
-                info = self.request("kernel_info_request", {}, wait_idle=False)
-                await asyncio.wait_for(info, min(attempt, remaining))
-                return
-            except TimeoutError:
-                attempt = min(attempt * 2, 2.0)
-            except KernelDied:
-                await asyncio.sleep(0.05)
+    def _check_alive(self) -> None:
+        super()._check_alive()
+        if not self.kernel.alive:
+            raise KernelChannelError(f"the kernel exited during its start (exit code {self.kernel.exit_code})")
 
     async def interrupt(self) -> None:
         """SIGINT to the kernel process."""
         self.kernel.interrupt()
 
     async def close(self) -> None:
-        self.closed = True
-        self._fail_all("the kernel connection was closed")
+        await super().close()
         for reader in self._readers:
             reader.cancel()
         for reader in self._readers:
             with contextlib.suppress(BaseException):
                 await reader
         self._readers.clear()
-        for sock in self._sockets.values():
+        for sock in [*self._sockets.values(), *self._monitors]:
             with contextlib.suppress(Exception):
                 sock.close(linger=0)
         self._sockets.clear()
+        self._monitors.clear()
         with contextlib.suppress(Exception):
             self._context.term()
