@@ -29,11 +29,13 @@ from . import paths
 from .config import (
     ConfigError,
     ImportReport,
+    InputSpec,
     MCPServerConfig,
     ServersChange,
     check_module_names,
     load_servers,
     merge_servers,
+    read_client_config,
     save_servers,
     update_servers,
 )
@@ -262,9 +264,30 @@ class Workspace:
         self.servers[name] = config
         return config
 
-    def import_servers(self, source: Path | Mapping[str, MCPServerConfig], *, replace: bool = False) -> ImportReport:
-        """Merge servers from an ``mcpServers`` file; name clashes are reported, not overwritten."""
-        incoming = load_servers(Path(source)) if isinstance(source, (str, Path)) else dict(source)
+    def import_servers(
+        self,
+        source: Path | Mapping[str, MCPServerConfig],
+        *,
+        replace: bool = False,
+        inputs: Mapping[str, str] | None = None,
+        save_inputs: bool = False,
+    ) -> ImportReport:
+        """Merge servers from another client's file; clashes and bad entries are reported, not fatal.
+
+        ``source`` is a file as Claude Desktop, Claude Code, Cursor, VS Code or
+        Windsurf write it (see :func:`~codemode_tui.config.parse_client_config`)
+        or servers already built.  ``inputs`` gives VS Code ``${input:id}``
+        values by id: they stay in memory for this session and the servers file
+        keeps a ``${VAR}`` placeholder, unless ``save_inputs`` writes the values
+        themselves.  Environment placeholders are filled when a server connects.
+        """
+        failed: dict[str, str] = {}
+        missing: list[InputSpec] = []
+        if isinstance(source, (str, Path)):
+            client = read_client_config(Path(source), inputs=inputs, save_inputs=save_inputs)
+            incoming, failed, missing = client.servers, client.failed, client.missing_inputs
+        else:
+            incoming = dict(source)
         merged, report = merge_servers(self.servers, incoming, replace=replace)
         self._check_writable()
         check_module_names(merged)
@@ -281,6 +304,10 @@ class Workspace:
         for name in report.added + report.replaced:
             self.registry.add_server(incoming[name], replace=name in self.servers)
             self.servers[name] = incoming[name]
+            unset = incoming[name].unresolved()
+            if unset:
+                report.needs_env[name] = unset
+        report.failed, report.missing_inputs = failed, missing
         return report
 
     def export_servers(self, path: Path) -> None:
