@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from . import __version__
 from .config import ConfigError, MCPServerConfig
 from .snippets.model import SnippetError
+from .terminal_text import escape_c1, sanitized_output, strip_controls
 
 #: Defaults shown in ``serve --help``; kept here so the help needs no engine import.
 DEFAULT_MAX_SESSIONS = 8
@@ -32,11 +34,11 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def _print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    print(escape_c1(json.dumps(data, indent=2, ensure_ascii=False, default=str)))
 
 
 def _err(message: str) -> None:
-    print(message, file=sys.stderr)
+    print(strip_controls(message), file=sys.stderr)
 
 
 def _workspace(args: argparse.Namespace) -> Workspace:
@@ -535,13 +537,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_OWN_STDOUT = (cmd_tui, cmd_serve, cmd_demo_server)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "config"):
         args.config = None
+    # Tool and sandbox output reaches the terminal as text only.  The playground and the
+    # MCP server own their stdout (Textual's screen, the protocol), so they are left alone.
+    guard = contextlib.nullcontext() if args.handler in _OWN_STDOUT else sanitized_output()
     try:
-        return int(args.handler(args))
+        with guard:
+            return int(args.handler(args))
     except (ConfigError, SnippetError) as exc:
         _err(f"error: {exc}")
         return 2

