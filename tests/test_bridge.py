@@ -141,11 +141,17 @@ async def test_tool_errors_unknown_tools_and_calls_outside_a_run(bridge: ToolBri
     assert failed.value.server == "demo" and failed.value.tool == "always_fails"
     with pytest.raises(ToolError, match="did you mean demo__calculate"):
         await client.call("demo__calculat", {"a": 1, "b": 2}, "run-6")
-    with pytest.raises(ToolError, match="run that made this call has ended"):
+    with pytest.raises(ToolError, match="belongs to run an-old-run, which is not the run in progress"):
         await client.call("demo__calculate", {"a": 1, "b": 2}, "an-old-run")
+    with pytest.raises(ToolError, match="does not say which run it belongs to"):
+        await client.call("demo__calculate", {"a": 1, "b": 2}, None)
     bridge.end_run(scope)
     with pytest.raises(ToolError, match="no run is in progress"):
         await client.call("demo__calculate", {"a": 1, "b": 2}, None)
+    later = bridge.begin_run("run-6b")
+    with pytest.raises(ToolError, match="belongs to run run-6 which has finished"):
+        await client.call("demo__calculate", {"a": 1, "b": 2}, "run-6")
+    bridge.end_run(later)
     client.close()
     assert [(r.name, r.ok) for r in scope.trace] == [("demo__always_fails", False), ("demo__calculat", False)]
 
@@ -245,3 +251,25 @@ async def test_result_objects_survive_the_wire() -> None:
     decoded = runtime.decode_value(json.loads(text))
     assert decoded == value and isinstance(decoded[0], ImageResult)
     assert encode_value({"a": [1, "b"]}) == ('{"a":[1,"b"]}', False)
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        {runtime.TYPE_KEY: "image", "data": "ZmFrZQ==", "mime_type": "image/png"},  # would become a fake image
+        {runtime.TYPE_KEY: "resource"},  # would raise inside the client's protocol: the call would hang
+        {runtime.TYPE_KEY: "dict", "v": {"x": 1}},  # looks like the escape itself
+        {"nested": [{runtime.TYPE_KEY: "audio", "data": 1}]},
+    ],
+)
+async def test_a_forged_type_tag_next_to_a_real_image_stays_plain_data(forged: dict[str, object]) -> None:
+    value = [ImageResult(data="aGk=", mime_type="image/png"), forged]
+    text, tagged = encode_value(value)
+    assert tagged
+    decoded = runtime.decode_value(json.loads(text))
+    assert decoded == value and isinstance(decoded[0], ImageResult) and type(decoded[1]) is dict
+
+
+async def test_decoding_never_raises_on_a_tag_that_does_not_fit() -> None:
+    odd = {runtime.TYPE_KEY: "resource", "bogus": 1}
+    assert runtime.decode_value(odd) == odd

@@ -24,6 +24,7 @@ and preview.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import dataclasses
 import hmac
@@ -55,6 +56,8 @@ HANDSHAKE_TIMEOUT = 2.0
 MAX_CALL_FRAME = 64 * 1024 * 1024
 #: Connections (authenticated or not) the bridge keeps open at once; more are dropped on arrival.
 MAX_CONNECTIONS = 64
+#: Finished runs the bridge remembers, to tell a late call "your run has finished".
+REMEMBERED_RUNS = 256
 
 ToolCallCallback = Callable[[ToolCallRecord], Any]
 
@@ -67,11 +70,25 @@ class CallRejected(ToolError):
         super().__init__(message, server=server, tool=tool)
 
 
-def _encode_special(value: Any) -> Any:
-    for kind, cls in (("image", ImageResult), ("audio", AudioResult), ("resource", ResourceResult)):
+_SPECIAL = (("image", ImageResult), ("audio", AudioResult), ("resource", ResourceResult))
+
+
+def _tag(value: Any) -> Any:
+    """``value`` with result objects tagged and server dicts that use :data:`TYPE_KEY` escaped.
+
+    Only a tagged answer is decoded in the sandbox, so only a tagged answer
+    needs the escape: a server's ``{"__codemode_type__": "image", ...}`` must
+    come out as that dict, never as a (fake) ``ImageResult``.
+    """
+    if isinstance(value, dict):
+        items = {key: _tag(item) for key, item in value.items()}
+        return {TYPE_KEY: "dict", "v": items} if TYPE_KEY in value else items
+    if isinstance(value, list | tuple):
+        return [_tag(item) for item in value]
+    for kind, cls in _SPECIAL:
         if isinstance(value, cls):
             return {TYPE_KEY: kind, **dataclasses.asdict(value)}
-    raise TypeError(f"{type(value).__name__} is not JSON data")
+    return value
 
 
 def encode_value(value: Any) -> tuple[str, bool]:
@@ -79,7 +96,7 @@ def encode_value(value: Any) -> tuple[str, bool]:
     try:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False), False
     except TypeError:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=_encode_special), True
+        return json.dumps(_tag(value), separators=(",", ":"), ensure_ascii=False), True
 
 
 class RunScope:
@@ -143,6 +160,7 @@ class ToolBridge:
         self._server: asyncio.AbstractServer | None = None
         self._protocols: set[_BridgeServerProtocol] = set()
         self._scope: RunScope | None = None
+        self._finished: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._next_call = 0
         self._audit_file: Any = None
 
@@ -209,24 +227,44 @@ class ToolBridge:
         scope.closed = True
         if self._scope is scope:
             self._scope = None
+        self._finished[scope.run_id] = None
+        while len(self._finished) > REMEMBERED_RUNS:
+            self._finished.popitem(last=False)
         for task in list(scope.tasks):
             task.cancel()
 
-    def _resolve(self, run_id: str | None, name: str) -> RunScope:
+    def _resolve(self, run_id: Any, name: str) -> RunScope:
+        """The scope of the run in progress, when the call belongs to it; else a clear refusal.
+
+        A call must name its run: code a run left behind (a thread, a task, a
+        callback) keeps naming that run, so it cannot act inside a later one.
+        """
         scope = self._scope
-        if scope is None or scope.closed:
+        live = scope is not None and not scope.closed
+        if run_id is not None and (not live or run_id != scope.run_id):  # type: ignore[union-attr]
+            if isinstance(run_id, str) and run_id in self._finished:
+                message = (
+                    f"this call belongs to run {run_id} which has finished; a thread, task or "
+                    "callback it left running cannot call tools"
+                )
+            else:
+                message = f"this call belongs to run {run_id}, which is not the run in progress"
+            raise CallRejected(message, kind="stale_run", tool=name)
+        if not live:
             raise CallRejected(
                 "no run is in progress: tools can only be called while execute() runs "
                 "(a task left running by an earlier run cannot call tools)",
                 kind="no_run",
                 tool=name,
             )
-        if run_id is not None and run_id != scope.run_id:
+        if run_id is None:
             raise CallRejected(
-                "the run that made this call has ended; a task it left running cannot call tools",
-                kind="stale_run",
+                "this call does not say which run it belongs to (code started outside a run, "
+                "or a thread the sandbox could not tag), so it was refused",
+                kind="no_run_id",
                 tool=name,
             )
+        assert scope is not None
         return scope
 
     # -- calls -------------------------------------------------------------------

@@ -20,16 +20,30 @@ flight on it):
   images, audio or resources) or ``{"i": id, "e": {"m": message, "s": server,
   "n": tool, "k": kind}}``;
 * ``{"c": id}`` asks the host to cancel a call whose caller gave up.
+
+Every call names the run it belongs to (``"r"``), and the host refuses a call
+whose run is not the one in progress.  For that to mean anything, code left
+behind by a run must keep that run's id: tasks and callbacks do (they copy
+the context they were created in), and :func:`inherit_context_in_threads`
+makes threads and thread-pool jobs do the same (a plain thread would start
+with an empty context, and ipykernel then hands it the *latest* request).
+
+Results holding images, audio or resources travel with those objects tagged
+by :data:`TYPE_KEY`; a plain dict from a server that happens to use that key
+is escaped by the host (``{TYPE_KEY: "dict", "v": {...}}``), and
+:func:`decode_value` never raises: what it does not recognise stays plain data.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import itertools
 import json
 import socket
 import struct
+import threading
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -139,20 +153,81 @@ async def call_tool(qualified_name: str, arguments: dict[str, Any]) -> Any:
     )
 
 
+def inherit_context_in_threads(when: Callable[[], bool] | None = None) -> None:
+    """Run threads, and thread-pool jobs, in a copy of the context that started them (idempotent).
+
+    A thread (or a pool job) started by a run then carries that run's id, so
+    when it outlives the run its tool calls are refused and its output is not
+    taken for a later run's.  ``when``: copy only while it returns true (the
+    eval sandbox, sharing the host process, leaves the host's own threads as
+    they are); ``None`` copies always (a kernel process).  The patch is global
+    to the process, so it is kept on ``threading.Thread.start`` itself: copies
+    of this module (each ``generated.client``) share one.
+    """
+    patched = threading.Thread.start
+    if getattr(patched, "_codemode_context", False):
+        if when is None:
+            patched._codemode_when = None  # type: ignore[attr-defined]
+        return
+    bootstrap_inner = getattr(threading.Thread, "_bootstrap_inner", None)
+    if bootstrap_inner is None:  # pragma: no cover - an interpreter without it: leave threads alone
+        return
+    import concurrent.futures.thread as pool_module
+
+    thread_start = threading.Thread.start
+    pool_submit = pool_module.ThreadPoolExecutor.submit
+
+    def wanted() -> bool:
+        condition = start._codemode_when  # type: ignore[attr-defined]
+        return condition is None or bool(condition())
+
+    def start(self: threading.Thread) -> None:
+        if wanted():
+            self._codemode_context = contextvars.copy_context()  # type: ignore[attr-defined]
+        thread_start(self)
+
+    def run_inside(self: threading.Thread) -> None:
+        context = self.__dict__.pop("_codemode_context", None)
+        if context is None:
+            bootstrap_inner(self)
+        else:
+            context.run(bootstrap_inner, self)
+
+    def submit(self: Any, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        if wanted():
+            fn = functools.partial(contextvars.copy_context().run, fn)
+        return pool_submit(self, fn, *args, **kwargs)
+
+    start._codemode_context = True  # type: ignore[attr-defined]
+    start._codemode_when = when  # type: ignore[attr-defined]
+    threading.Thread._bootstrap_inner = run_inside  # type: ignore[attr-defined]
+    threading.Thread.start = start  # type: ignore[method-assign]
+    pool_module.ThreadPoolExecutor.submit = submit  # type: ignore[method-assign]
+
+
 def encode_frame(message: dict[str, Any]) -> bytes:
     body = json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     return _HEADER.pack(len(body)) + body
 
 
 def decode_value(value: Any) -> Any:
-    """Turn the host's tagged objects (images, audio, resources) back into result objects."""
+    """Turn the host's tagged objects (images, audio, resources) back into result objects.
+
+    Never raises: an escaped dict (``{TYPE_KEY: "dict", "v": ...}``) becomes the
+    dict it stood for, and a tag that does not fit its object stays plain data.
+    """
     if isinstance(value, list):
         return [decode_value(item) for item in value]
     if isinstance(value, dict):
         kind = value.get(TYPE_KEY)
+        if kind == "dict" and len(value) == 2 and isinstance(value.get("v"), dict):
+            return {key: decode_value(item) for key, item in value["v"].items()}
         if isinstance(kind, str) and kind in _TAGGED:
             fields = {key: item for key, item in value.items() if key != TYPE_KEY}
-            return _TAGGED[kind](**fields)
+            try:
+                return _TAGGED[kind](**fields)
+            except TypeError:
+                pass
         return {key: decode_value(item) for key, item in value.items()}
     return value
 
@@ -197,9 +272,14 @@ class _Connection(asyncio.Protocol):
             end = 4 + size
             if len(buffer) < end:
                 return
-            message = json.loads(buffer[4:end])
+            try:
+                message = json.loads(buffer[4:end])
+            except ValueError:
+                self._fail("the host sent a frame that is not JSON")
+                return
             del buffer[:end]
-            self._dispatch(message)
+            if isinstance(message, dict):
+                self._dispatch(message)
 
     def _dispatch(self, message: dict[str, Any]) -> None:
         call_id = message.get("i")
@@ -216,9 +296,12 @@ class _Connection(asyncio.Protocol):
         future, name = entry
         if "e" in message:
             future.set_exception(_error_from(message, name))
-        else:
-            value = message.get("v")
+            return
+        value = message.get("v")
+        try:
             future.set_result(decode_value(value) if message.get("x") else value)
+        except Exception as exc:  # never leave the caller waiting for an answer that came
+            future.set_exception(ToolError(f"the result could not be decoded: {exc}", tool=name))
 
     def _fail(self, reason: str) -> None:
         self.closed_reason = reason
@@ -332,6 +415,7 @@ __all__ = [
     "ToolError",
     "call_tool",
     "configure_bridge",
+    "inherit_context_in_threads",
     "set_caller",
     "set_context_caller",
     "set_run_id_provider",

@@ -18,6 +18,10 @@ module instead:
   ``sys.stdout`` for everyone: other threads' output is left alone;
 * sends tool calls through the same bridge object as kernels (cap, timeout,
   trace, audit), hopping to the host's loop where the MCP sessions live;
+* keeps what a run leaves behind out of later runs: threads and pool jobs
+  started by a run inherit its context (its output sink, its run id), a run's
+  sink is closed when the run ends (later writes are dropped), and the bridge
+  refuses calls tagged with a finished run;
 * stops a timed-out run by cancelling its task, then by raising
   ``CancelledError`` in its thread; code stuck in C (``time.sleep(600)``)
   cannot be stopped in-process: its thread is abandoned and a fresh one
@@ -44,6 +48,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+from . import client_runtime
 from .bridge import ToolBridge
 from .config import CodeModeConfig
 from .output import OutputCollector, byte_length, truncation_marker
@@ -67,11 +72,17 @@ class _RunSink:
         self.collector = collector
         self.used = 0
         self.dropped = False
+        self.finished = False
         self.lock = threading.Lock()
+
+    def finish(self) -> None:
+        """The run is over: what its leftovers (threads, tasks) write from now on is dropped."""
+        with self.lock:
+            self.finished = True
 
     def write(self, stream: str, text: str) -> None:
         with self.lock:
-            if self.dropped or not text:
+            if self.dropped or self.finished or not text:
                 return
             size = byte_length(text)
             if self.used + size > self.limit:
@@ -90,6 +101,11 @@ class _RunSink:
 
 
 _sink: contextvars.ContextVar[_RunSink | None] = contextvars.ContextVar("codemode_eval_sink", default=None)
+
+
+def _in_a_run() -> bool:
+    """Whether the current context is an eval run's (its threads then inherit it)."""
+    return _sink.get() is not None
 
 
 class _StreamRouter(io.TextIOBase):
@@ -244,6 +260,7 @@ class EvalSandbox(Sandbox):
         self._runner = _LoopThread()
         _install_routers()
         self._routed = True
+        client_runtime.inherit_context_in_threads(when=_in_a_run)
 
     async def update_bindings(self, bindings: BindingsPayload) -> None:
         self._bindings = bindings
@@ -320,6 +337,7 @@ class EvalSandbox(Sandbox):
                 for stream in (sys.stdout, sys.stderr):
                     with contextlib.suppress(Exception):
                         stream.flush()
+                sink.finish()
             return result
 
         future = asyncio.run_coroutine_threadsafe(execute(), self._runner.loop)

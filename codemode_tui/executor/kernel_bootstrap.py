@@ -11,7 +11,13 @@ bindings change.  What it installs, and why:
 * the bridge settings in ``generated.client`` and a run-id provider that reads
   the id of the execute request a call was made from (ipykernel keeps that in
   a context variable, so tasks a run leaves behind keep their run's id and the
-  bridge can refuse them);
+  bridge can refuse them).  Threads would start with an empty context, and
+  ipykernel's ``get_parent()`` then falls back to the *latest* request: a
+  thread from run 1 would act as run 2.  So threads (and pool jobs) run in a
+  copy of the context that started them, and the provider reads the context
+  variable without that fallback;
+* output from a stale context (a thread or task of an earlier run) is dropped
+  in the kernel, never sent as the current run's;
 * an output cap on ``sys.stdout``/``sys.stderr`` writes, so a run printing
   hundreds of megabytes sends at most the cap and a marker to the host;
 * a formatter giving the last expression's value as JSON, when it is JSON data;
@@ -53,6 +59,7 @@ def setup(params: dict[str, Any]) -> dict[str, Any]:
         state.out_used = 0
         state.out_dropped = False
         state.cell_task = None
+        state.live_run = None
         sys.modules["_codemode_kernel"] = state
     state.max_output = int(params.get("max_output", 1_000_000))
     state.value_limit = int(params.get("value_limit", 1_000_000))
@@ -82,10 +89,19 @@ def setup(params: dict[str, Any]) -> dict[str, Any]:
     kernel = getattr(ip, "kernel", None)
 
     def current_request() -> str | None:
-        parent = kernel.get_parent() if kernel is not None else None
-        return (parent or {}).get("header", {}).get("msg_id")
+        """The execute request of the calling context; ``None`` when it has none (no fallback)."""
+        if kernel is None:
+            return None
+        var = getattr(kernel, "_shell_parent", None)
+        try:
+            parent = var.get() if var is not None else kernel.get_parent()
+        except LookupError:
+            return None
+        return ((parent or {}).get("header") or {}).get("msg_id")
 
+    state.current_request = current_request
     client.set_run_id_provider(current_request)
+    client.inherit_context_in_threads()
     bridge = params.get("bridge")
     if bridge is not None and (bridge != state.bridge or getattr(client, "_bridge", None) is None):
         client.configure_bridge(bridge.get("host"), bridge.get("port"), bridge["token"], path=bridge.get("path"))
@@ -98,6 +114,17 @@ def setup(params: dict[str, Any]) -> dict[str, Any]:
         # One cap counts each piece of text once, even when caps end up nested (IPython's
         # per-cell wrapper can sit between the cap of an earlier cell and this cell's).
         guard = threading.local()
+
+        def stale() -> bool:
+            """Whether the writing context belongs to a run other than the one in progress."""
+            live = state.live_run
+            if live is None:
+                return False
+            try:
+                run = state.current_request()
+            except Exception:
+                return False
+            return run is not None and run != live
 
         def limited(original: Any, text: str) -> Any:
             if state.out_dropped:
@@ -126,6 +153,8 @@ def setup(params: dict[str, Any]) -> dict[str, Any]:
             def write(text: Any) -> Any:
                 if getattr(guard, "active", False) or not isinstance(text, str) or not text:
                     return original(text)
+                if stale():
+                    return len(text)
                 guard.active = True
                 try:
                     return limited(original, text)
@@ -154,6 +183,7 @@ def setup(params: dict[str, Any]) -> dict[str, Any]:
         def pre_run_cell(*_: Any) -> None:
             state.out_used = 0
             state.out_dropped = False
+            state.live_run = state.current_request()
             cap(sys.stdout)
             cap(sys.stderr)
             try:
@@ -204,8 +234,10 @@ def setup(params: dict[str, Any]) -> dict[str, Any]:
 
             wanted = int(limit) * 1024 * 1024
             _, hard = resource.getrlimit(resource.RLIMIT_AS)
-            if hard == resource.RLIM_INFINITY or wanted <= hard:
-                resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
+            if hard != resource.RLIM_INFINITY:
+                wanted = min(wanted, hard)
+            # Soft and hard: the code this limits cannot raise it again (only lower it).
+            resource.setrlimit(resource.RLIMIT_AS, (wanted, wanted))
         except (ImportError, ValueError, OSError):
             pass
 
