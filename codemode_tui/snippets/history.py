@@ -1,25 +1,37 @@
-"""Run history: the last 500 runs, kept as JSON lines in the data folder.
+"""Run history: the newest runs, kept as JSON lines in the data folder.
 
 Each record keeps what a person needs to find and reopen a run: the code, when
 it ran, how long it took, whether it worked, the head of its output and its
-tool-call trace.  Appends are cheap; the file is trimmed (atomically) once it
-grows past the cap by a margin, so a long session never rewrites it per run.
+tool-call trace.
+
+Appending costs the same at 1 MB of history as at 150 MB: a record is one
+``O_APPEND`` write under the history's file lock, never a re-read of the file.
+When the live file passes ``max_bytes`` it is renamed over the one rotated file
+(``history.1.jsonl``) and a new live file starts, so the disk holds at most about
+twice the cap.  Reading the newest runs reads the files backwards, block by
+block, until it has enough of them.  Several processes (the playground, the
+CLI, ``serve``) append to the same file; the lock keeps every line whole.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import uuid
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from .. import paths
-from ..files import atomic_write_text
+from ..files import file_lock
 
 MAX_RUNS = 500
 OUTPUT_HEAD = 2000
+MAX_BYTES = 8 * 1024 * 1024
+"""Size of the live history file that triggers a rotation (bytes)."""
+_BLOCK = 64 * 1024
 
 
 @dataclass
@@ -85,37 +97,52 @@ def record_from_run(
 
 
 class RunHistory:
-    """The run history file (``<data>/history.jsonl`` unless given)."""
+    """The run history file (``<data>/history.jsonl`` unless given) and its one rotated file.
 
-    def __init__(self, path: Path | None = None, *, limit: int = MAX_RUNS) -> None:
+    ``limit`` is how many runs :meth:`list` returns; ``max_bytes`` the size at
+    which the live file is rotated.
+    """
+
+    def __init__(self, path: Path | None = None, *, limit: int = MAX_RUNS, max_bytes: int = MAX_BYTES) -> None:
         self.path = Path(path) if path else paths.data_dir() / "history.jsonl"
         self.limit = limit
+        self.max_bytes = max_bytes
+
+    @property
+    def rotated_path(self) -> Path:
+        """Where the older runs go when the live file is rotated (``history.1.jsonl``)."""
+        return self.path.with_name(f"{self.path.stem}.1{self.path.suffix}")
 
     def add(self, record: RunRecord) -> RunRecord:
+        """Append ``record`` (its output cut to its head); takes the history's lock itself."""
         record.output = record.output[:OUTPUT_HEAD]
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(asdict(record), ensure_ascii=False, default=str) + "\n")
-        lines = self._lines()
-        if len(lines) > self.limit + max(10, self.limit // 10):
-            atomic_write_text(self.path, "".join(lines[-self.limit :]))
+        line = (json.dumps(asdict(record), ensure_ascii=False, default=str) + "\n").encode("utf-8")
+        with file_lock(self.path):
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            try:
+                view = memoryview(line)
+                while view:
+                    view = view[os.write(fd, view) :]
+                size = os.fstat(fd).st_size
+            finally:
+                os.close(fd)
+            if size > self.max_bytes:
+                os.replace(self.path, self.rotated_path)
         return record
 
-    def _lines(self) -> list[str]:
-        try:
-            return self.path.read_text(encoding="utf-8").splitlines(keepends=True)
-        except FileNotFoundError:
-            return []
-
     def list(self) -> list[RunRecord]:
-        """The kept runs, newest first; damaged lines are skipped."""
-        records = []
-        for line in self._lines():
-            try:
-                records.append(RunRecord(**json.loads(line)))
-            except (ValueError, TypeError):
-                continue
-        return list(reversed(records[-self.limit :]))
+        """The newest ``limit`` runs, newest first; damaged lines are skipped."""
+        records: list[RunRecord] = []
+        with file_lock(self.path, shared=True):
+            for path in (self.path, self.rotated_path):
+                for line in _lines_backwards(path):
+                    try:
+                        records.append(RunRecord(**json.loads(line)))
+                    except (ValueError, TypeError):
+                        continue
+                    if len(records) >= self.limit:
+                        return records
+        return records
 
     def add_run(
         self,
@@ -139,3 +166,27 @@ class RunHistory:
 
     def get(self, run_id: str) -> RunRecord | None:
         return next((r for r in self.list() if r.id == run_id), None)
+
+
+def _lines_backwards(path: Path) -> Iterator[bytes]:
+    """The non-empty lines of ``path``, last first, reading only as much of the end as is consumed."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return
+    try:
+        position = os.fstat(fd).st_size
+        rest = b""
+        while position > 0:
+            step = min(_BLOCK, position)
+            position -= step
+            chunk = os.pread(fd, step, position) + rest
+            lines = chunk.split(b"\n")
+            rest = lines.pop(0)  # may continue in the block before
+            for line in reversed(lines):
+                if line.strip():
+                    yield line
+        if rest.strip():
+            yield rest
+    finally:
+        os.close(fd)
