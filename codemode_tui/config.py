@@ -564,10 +564,11 @@ def read_env_file(path: Path, *, server: str | None = None) -> dict[str, str]:
         if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", key):
             continue
         value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            quote, value = value[0], value[1:-1]
+        end = value.find(value[0], 1) if value[:1] in ("'", '"') else -1
+        if end > 0:  # a quoted value: what follows the closing quote (a comment) is dropped
+            quote, value = value[0], value[1:end]
             if quote == '"':
-                value = value.replace("\\n", "\n").replace('\\"', '"')
+                value = value.replace("\\n", "\n")
         else:
             value = re.split(r"\s+#", value, maxsplit=1)[0].rstrip()
         values[key] = value
@@ -582,6 +583,7 @@ def workspace_folder(file: Path) -> Path:
     return folder
 
 
+_TRANSLATED_KEYS = frozenset({"command", "args", "env", "cwd", "url", "serverUrl", "headers", "envFile"})
 _CLIENT_VARIABLE = re.compile(r"\$\{(?P<body>[^}]*)\}")
 
 
@@ -705,12 +707,16 @@ def parse_client_config(
     modules: dict[str, str] = {}
     for name, entry in servers.items():
         session: dict[str, str] = {}
-        for input_id in _input_ids(entry):
+        fields = {k: v for k, v in entry.items() if k in _TRANSLATED_KEYS} if isinstance(entry, Mapping) else {}
+        for input_id in _input_ids(fields):
             used.setdefault(input_id, specs.get(input_id, InputSpec(id=input_id)))
         try:
-            data = _translate(entry, folder=folder, inputs=given, save_inputs=save_inputs, session=session)
-            if isinstance(data, Mapping) and isinstance(data.get("envFile"), str) and folder is not None:
-                data = {**data, "envFile": str(folder / Path(data["envFile"]).expanduser())}
+            data: Any = entry
+            if isinstance(entry, Mapping):  # only the fields we use: another client's extras may hold anything
+                translated = _translate(fields, folder=folder, inputs=given, save_inputs=save_inputs, session=session)
+                data = {**entry, **translated}
+                if isinstance(data.get("envFile"), str) and folder is not None:
+                    data["envFile"] = str(folder / Path(data["envFile"]).expanduser())
             config = MCPServerConfig.from_entry(name, data, file=file)
         except _MissingInput as exc:
             spec = specs.get(exc.input_id, InputSpec(id=exc.input_id))

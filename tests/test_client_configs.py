@@ -228,3 +228,24 @@ def test_transport_spellings_and_sse_inference_round_trip() -> None:
     assert MCPServerConfig(name="x", url="https://h/sse").transport == "sse"
     again = parse_client_config(dump_servers(servers.values())).servers
     assert again == servers
+
+
+def test_keys_we_do_not_use_are_left_alone_and_a_relative_env_file_is_found(tmp_path: Path) -> None:
+    folder = tmp_path / "project"
+    (folder / ".vscode").mkdir(parents=True)
+    (folder / "secrets.env").write_text("TOKEN='a b' # not a comment inside quotes\nPLAIN=x # a comment\n")
+    path = folder / ".vscode" / "mcp.json"
+    path.write_text(
+        '{"servers": {"dev": {"command": "node", "args": ["${workspaceFolder}/server.js"], '
+        '"envFile": "secrets.env", "dev": {"watch": "${command:pickFile}"}}}}'
+    )
+    client = read_client_config(path)
+    assert client.failed == {}
+    server = client.servers["dev"]
+    assert server.args == [f"{folder.resolve()}/server.js"]
+    assert server.env_file == str(folder.resolve() / "secrets.env")
+    assert server.resolved({}).env == {"TOKEN": "a b", "PLAIN": "x"}
+    (folder / "secrets.env").unlink()
+    with pytest.raises(ConfigError, match="envFile .* not found") as err:
+        server.resolved({})
+    assert err.value.server == "dev"
