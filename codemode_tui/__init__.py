@@ -25,6 +25,7 @@ _EXPORTS = {
     "MCPServerConfig": ".config",
     "CodeModeConfig": ".executor",
     "CodeModeExecutor": ".executor",
+    "CodemodeToolset": ".pydantic_ai_toolset",
     "RunResult": ".executor",
     "MetaTools": ".meta_tools",
     "DiscoveryOutcome": ".tool_types",
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     from .config import ConfigError, MCPServerConfig
     from .executor import CodeModeConfig, CodeModeExecutor, RunResult
     from .meta_tools import MetaTools
+    from .pydantic_ai_toolset import CodemodeToolset
     from .registry import ToolRegistry
     from .results import AudioResult, ImageResult, ResourceResult, ToolError, UnknownToolError
     from .search import SearchHit, SearchIndex, SearchResult
@@ -71,6 +73,7 @@ __all__ = [
     "AudioResult",
     "CodeModeConfig",
     "CodeModeExecutor",
+    "CodemodeToolset",
     "ConfigError",
     "DiscoveryOutcome",
     "ImageResult",

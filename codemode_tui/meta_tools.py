@@ -22,7 +22,7 @@ import difflib
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from .registry import ToolRegistry
 from .results import ToolError, UnknownToolError
@@ -33,11 +33,31 @@ from .tool_types import ToolDefinition
 CHARS_PER_TOKEN = 4
 _DESCRIPTION_CHARS = 160
 
-# The meta-tools as an MCP client lists them: what a model holds in context instead of every tool.
+#: The rules for code that calls tools.  Clients often drop a server's instructions, so the
+#: execute_code description carries them itself: a model that only reads tool descriptions still
+#: knows how to import, await and catch.
+CODE_RULES = (
+    "Import a tool with `from generated.servers.<server> import <tool>` (get_tool_details gives the exact line) "
+    "and call it with `await <tool>(param=value)` or `await <tool>({...})`. A tool returns the server's "
+    "structured value: a dict when it declares an output schema, else its text (parsed when the text is JSON). "
+    "Top-level await works; run independent calls in parallel with `asyncio.gather(...)`. A failing tool raises "
+    "ToolError (`from generated.client import ToolError`) where it is awaited, so try/except works. Variables "
+    "persist between runs."
+)
+
+#: What an execute_code answer holds, and what to do when it is cut.
+ANSWER_RULES = (
+    "Returns stdout, stderr, the last expression's value, the error and a trace of tool calls; a part too long "
+    "for the answer is cut with a marker saying how much was dropped, so print summaries and return small values."
+)
+
+# The meta-tools as an MCP client lists them from ``serve``: what a model holds in context instead
+# of every tool.  ``serve`` and the Pydantic AI toolset take their descriptions from here, so the
+# context-budget figure counts exactly what they list.
 META_TOOL_DEFINITIONS: tuple[dict[str, Any], ...] = (
     {
         "name": "list_servers",
-        "description": "List the connected MCP servers: name, status, tool count, transport and any error.",
+        "description": "List the MCP servers behind Code Mode: name, status, tool count, transport and any error.",
         "inputSchema": {"type": "object", "properties": {}},
     },
     {
@@ -50,15 +70,18 @@ META_TOOL_DEFINITIONS: tuple[dict[str, Any], ...] = (
                 "keywords": {
                     "type": "array",
                     "items": {"type": "string"},
-                    "description": "Only tools matching every keyword.",
+                    "description": "Only tools matching these keywords.",
                 },
+                "match": {"enum": ["all", "any"], "default": "all", "description": "Match every keyword, or any."},
                 "limit": {"type": "integer", "default": 100, "minimum": 1},
+                "include_deferred": {"type": "boolean", "default": False, "description": "Add deferred servers."},
             },
         },
     },
     {
         "name": "search_tools",
-        "description": "Find tools for a task, ranked best first: name, server, one-line description and score.",
+        "description": "Find tools for a task, best first: a `tools` list of {name (server__tool), server, tool, "
+        "description, score}; include_schemas adds each input schema.",
         "inputSchema": {
             "type": "object",
             "properties": {
@@ -72,15 +95,92 @@ META_TOOL_DEFINITIONS: tuple[dict[str, Any], ...] = (
     },
     {
         "name": "get_tool_details",
-        "description": "A tool's full definition (input and output schema, annotations), its Python signature "
-        "and the line that imports it.",
+        "description": "A tool's definition: its parameters (required or with their defaults), schemas, Python "
+        "signature, the line that imports it and an example call.",
         "inputSchema": {
             "type": "object",
             "properties": {"tool_name": {"type": "string", "description": "server__tool, or a unique tool name."}},
             "required": ["tool_name"],
         },
     },
+    {
+        "name": "execute_code",
+        "description": "Run Python in a sandbox where every tool is an async function. "
+        + CODE_RULES
+        + " "
+        + ANSWER_RULES,
+        "inputSchema": {
+            "type": "object",
+            "properties": {
+                "code": {
+                    "type": "string",
+                    "description": "Python code; top-level await; tools from generated.servers.*",
+                },
+                "timeout": {"type": "number", "description": "Stop the run after this many seconds."},
+            },
+            "required": ["code"],
+        },
+    },
+    {
+        "name": "list_skills",
+        "description": "List saved skills (reusable code): name, description, parameters and the tools they call.",
+        "inputSchema": {"type": "object", "properties": {}},
+    },
+    {
+        "name": "run_skill",
+        "description": "Run a saved skill with values for its parameters; answers like execute_code.",
+        "inputSchema": {
+            "type": "object",
+            "properties": {
+                "name": {"type": "string", "description": "The skill's name."},
+                "arguments": {"type": "object", "description": "Values of its parameters."},
+                "timeout": {"type": "number", "description": "Stop the run after this many seconds."},
+            },
+            "required": ["name"],
+        },
+    },
+    {
+        "name": "save_skill",
+        "description": "Save code as a reusable skill (replaces a skill of the same name); its parameters "
+        "become variables of the code.",
+        "inputSchema": {
+            "type": "object",
+            "properties": {
+                "name": {"type": "string", "description": "lowercase-with-hyphens, 1 to 64 characters."},
+                "code": {"type": "string", "description": "The Python code."},
+                "description": {"type": "string", "description": "One line saying what it does."},
+                "parameters": {
+                    "type": "array",
+                    "items": {"type": "object"},
+                    "description": 'Parameters: [{"name", "type" (str|int|float|bool|list|dict|json), "default"?}].',
+                },
+            },
+            "required": ["name", "code", "description"],
+        },
+    },
 )
+
+#: ``call_tool``, listed only when direct calls are allowed (``serve --allow-direct-calls``).
+CALL_TOOL_DEFINITION: dict[str, Any] = {
+    "name": "call_tool",
+    "description": "Call one tool directly, without code; returns its result as execute_code would see it.",
+    "inputSchema": {
+        "type": "object",
+        "properties": {
+            "tool_name": {"type": "string", "description": "server__tool."},
+            "arguments": {"type": "object", "description": "The tool's arguments."},
+        },
+        "required": ["tool_name"],
+    },
+}
+
+
+def meta_description(name: str) -> str:
+    """The description ``serve`` and the toolset give the meta-tool ``name``."""
+    for definition in (*META_TOOL_DEFINITIONS, CALL_TOOL_DEFINITION):
+        if definition["name"] == name:
+            return str(definition["description"])
+    raise KeyError(name)
 
 
 class UnknownServerError(LookupError):
@@ -136,6 +236,64 @@ def tool_listing(tool: ToolDefinition) -> dict[str, Any]:
     return listing
 
 
+class SearchAnswer(dict[str, Any]):
+    """A ``search_tools`` answer: a plain dict (``"tools"``, ``"total"``...) that still answers ``["hits"]``.
+
+    ``hits`` was the list's name before it took MCP Codemode's ``tools``;
+    the old key is read-only and never serialised.
+    """
+
+    def __missing__(self, key: str) -> Any:
+        if key == "hits":
+            return self["tools"]
+        raise KeyError(key)
+
+
+def parameters(tool: ToolDefinition) -> list[dict[str, Any]]:
+    """The tool's parameters as a model needs them: name, type, required, default, description.
+
+    ``python`` is the keyword to pass when it differs from the schema's key
+    (a key that is not an identifier, or a Python keyword).
+    """
+    from .codegen.binding import build_bindings
+
+    bindings, _ = build_bindings([tool])
+    described: list[dict[str, Any]] = []
+    for param in bindings[0].params:
+        entry: dict[str, Any] = {"name": param.key, "type": param.type.text, "required": param.required}
+        if param.kwarg != param.key:
+            entry["python"] = param.kwarg
+        if param.has_default:
+            entry["default"] = param.default
+        if param.description:
+            entry["description"] = one_line(param.description)
+        described.append(entry)
+    return described
+
+
+def call_signature(tool: ToolDefinition) -> str:
+    """How to call the tool, as Python: required keywords bare, optional ones with their default.
+
+    Unlike the binding's own signature (where ``...`` means "not given" for
+    every keyword), a required parameter has no ``=`` at all and an optional
+    one shows its schema default; ``= ...`` is left only on an optional
+    parameter without one (as in a stub file: leaving it out sends nothing).
+    """
+    from .codegen.binding import build_bindings
+    from .codegen.literals import py_literal
+
+    binding = build_bindings([tool])[0][0]
+    params: list[str] = []
+    for param in sorted(binding.params, key=lambda p: not p.required):
+        if param.required:
+            params.append(f"{param.kwarg}: {param.type.text}")
+        else:
+            default = py_literal(param.default) if param.has_default else None
+            params.append(f"{param.kwarg}: {param.type.text} = {default if default is not None else '...'}")
+    keywords = f"*, {', '.join(params)}" if params else ""
+    return f"async def {binding.function}({keywords}) -> {binding.output_type.text}"
+
+
 def _json_chars(data: Any) -> int:
     return len(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
 
@@ -182,50 +340,44 @@ class MetaTools:
         }
 
     def list_tool_names(
-        self, server: str | None = None, keywords: str | Iterable[str] | None = None, limit: int = 100
+        self,
+        server: str | None = None,
+        keywords: str | Iterable[str] | None = None,
+        limit: int = 100,
+        match: Literal["all", "any"] = "all",
+        include_deferred: bool = False,
     ) -> dict[str, Any]:
-        """Qualified tool names, in registry order; with ``keywords``, only tools matching every one, best first."""
+        """Qualified tool names, in registry order; with ``keywords``, matching all (or ``"any"``), best first.
+
+        Tools of deferred servers are left out unless ``include_deferred``.
+        """
         self._check_server(server)
         self._check_limit(limit)
-        words = [keywords] if isinstance(keywords, str) else list(keywords or [])
-        query = " ".join(word.strip() for word in words if word and word.strip())
-        if query:
-            result = self.index.search(query, server=server, limit=limit, match_all=True)
-            names, total = result.names, result.total
-        else:
-            every = [tool.qualified_name for tool in self.registry.list_tools(server)]
-            names, total = every[:limit], len(every)
-        return {"names": names, "returned": len(names), "total": total, "truncated": total > len(names)}
+        every = self.registry.list_tool_names(server, keywords, match=match, include_deferred=include_deferred)
+        names = every[:limit]
+        return {"names": names, "returned": len(names), "total": len(every), "truncated": len(every) > len(names)}
 
     def search_tools(
         self, query: str, server: str | None = None, limit: int = 10, include_schemas: bool = False
     ) -> dict[str, Any]:
-        """Ranked, compact hits for ``query``: qualified name, server, one-line description, score."""
+        """Ranked, compact hits for ``query``: ``{"tools": [{name, server, tool, description, score}], ...}``.
+
+        The shape of MCP Codemode's ``search_tools`` (``result["tools"]``),
+        with one-line descriptions to keep a model's context small.  Deferred
+        servers' tools are found too (marked ``deferred``).
+        """
         self._check_server(server)
         self._check_limit(limit)
         result = self.index.search(query, server=server, limit=limit)
-        hits: list[dict[str, Any]] = []
-        for hit in result.hits:
-            tool = hit.tool
-            entry: dict[str, Any] = {
-                "name": tool.qualified_name,
-                "server": tool.server,
-                "tool": tool.name,
-                "description": one_line(tool.description or tool.title or ""),
-                "score": round(hit.score, 3),
-            }
-            if include_schemas:
-                entry["inputSchema"] = tool.input_schema
-                if tool.output_schema is not None:
-                    entry["outputSchema"] = tool.output_schema
-            hits.append(entry)
-        return {
-            "query": query,
-            "hits": hits,
-            "returned": len(hits),
-            "total": result.total,
-            "truncated": result.truncated,
-        }
+        tools = [
+            hit.to_dict(
+                description=one_line(hit.tool.description or hit.tool.title or ""), include_schemas=include_schemas
+            )
+            for hit in result.hits
+        ]
+        return SearchAnswer(
+            query=query, tools=tools, returned=len(tools), total=result.total, truncated=result.truncated
+        )
 
     def resolve(self, tool_name: str) -> ToolDefinition:
         """The tool called ``tool_name`` (qualified, ``server.tool`` or unique bare name), or a helpful error."""
@@ -244,29 +396,42 @@ class MetaTools:
 
     def get_tool_details(self, tool_name: str) -> dict[str, Any]:
         """A tool's full definition plus its binding's signature, import line and an example call."""
-        from .codegen import example_call, import_line, signature  # codegen is heavier; only details need it
+        from .codegen import example_call, import_line  # codegen is heavier; only details need it
 
         tool = self.resolve(tool_name)
         details = tool.to_dict()
-        details["signature"] = signature(tool)
+        details["parameters"] = parameters(tool)
+        details["signature"] = call_signature(tool)
         details["importLine"] = import_line(tool)
         details["exampleCall"] = example_call(tool)
         return details
 
-    def context_cost(self, extra_meta_tools: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    def context_cost(
+        self, extra_meta_tools: Sequence[Mapping[str, Any]] = (), *, include_deferred: bool = False
+    ) -> dict[str, Any]:
         """Estimated tokens of every tool definition in context versus the meta-tools alone.
 
         An estimate (characters of the compact JSON definitions / 4), labelled
-        as such in the answer.  ``extra_meta_tools`` adds definitions a front
-        end exposes beside the discovery tools (e.g. a code-execution tool).
+        as such in the answer.  The meta-tools are every one ``serve`` lists
+        (discovery, ``execute_code`` and the skill tools); ``extra_meta_tools``
+        adds definitions a front end exposes beside them (e.g. ``call_tool``).
+        Deferred servers cost nothing up front, so they are left out unless
+        ``include_deferred``.
         """
         per_server: list[dict[str, Any]] = []
         all_chars = 0
         for info in self.registry.list_servers():
+            deferred = self.registry.is_deferred(info.name)
+            if deferred and not include_deferred:
+                per_server.append({"server": info.name, "tools": 0, "estimated_tokens": 0, "deferred": True})
+                continue
             tools = self.registry.list_tools(info.name)
             chars = sum(_json_chars(tool_listing(tool)) for tool in tools)
             all_chars += chars
-            per_server.append({"server": info.name, "tools": len(tools), "estimated_tokens": estimate_tokens(chars)})
+            entry = {"server": info.name, "tools": len(tools), "estimated_tokens": estimate_tokens(chars)}
+            if deferred:
+                entry["deferred"] = True
+            per_server.append(entry)
         meta_chars = sum(_json_chars(d) for d in META_TOOL_DEFINITIONS) + sum(_json_chars(d) for d in extra_meta_tools)
         all_tokens, meta_tokens = estimate_tokens(all_chars), estimate_tokens(meta_chars)
         return {

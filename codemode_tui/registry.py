@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import difflib
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 import mcp_types as types
 from mcp.shared.exceptions import MCPError
@@ -106,6 +106,15 @@ class ToolRegistry:
     def server_config(self, name: str) -> MCPServerConfig:
         return self._require_server(name).config
 
+    def is_deferred(self, name: str) -> bool:
+        """Whether a server's tools load on demand (``"deferLoading": true`` in its config).
+
+        Deferred tools stay callable and searchable but are left out of name
+        listings and the context budget unless asked for, as with Anthropic's
+        Tool Search: a large server costs nothing until a search finds it.
+        """
+        return bool(getattr(self._require_server(name).config, "defer_loading", False))
+
     @property
     def server_names(self) -> list[str]:
         return list(self._connections)
@@ -167,8 +176,10 @@ class ToolRegistry:
 
     def _set_tools(self, server: str, tools: list[ToolDefinition]) -> None:
         assigned, conflicts = assign_identifiers(tool.name for tool in tools)
+        deferred = self.is_deferred(server)
         for tool in tools:
             tool.python_name = assigned[tool.name]
+            tool.defer_loading = deferred
         self.conflicts[server] = conflicts
         self._tools[server] = {tool.qualified_name: tool for tool in tools}
 
@@ -253,10 +264,51 @@ class ToolRegistry:
             self._require_server(server)
         return self.search_index.search(query, server=server, limit=limit)
 
-    def list_tools(self, server: str | None = None) -> list[ToolDefinition]:
+    def list_tools(
+        self, server: str | None = None, limit: int | None = None, include_deferred: bool = True
+    ) -> list[ToolDefinition]:
+        """Tools in registry order: of one ``server``, at most ``limit``.
+
+        Deferred servers' tools are included by default, because bindings,
+        search and calls need every tool; ``include_deferred=False`` gives
+        what belongs in a model's context.
+        """
         if server is not None:
-            return list(self._tools.get(self._require_server(server).name, {}).values())
-        return [tool for tools in self._tools.values() for tool in tools.values()]
+            tools = list(self._tools.get(self._require_server(server).name, {}).values())
+        else:
+            tools = [tool for group in self._tools.values() for tool in group.values()]
+        if not include_deferred:
+            tools = [tool for tool in tools if not tool.defer_loading]
+        return tools if limit is None else tools[: max(limit, 0)]
+
+    def list_tool_names(
+        self,
+        server: str | None = None,
+        keywords: str | Iterable[str] | None = None,
+        *,
+        match: Literal["all", "any"] = "all",
+        limit: int | None = None,
+        include_deferred: bool = False,
+    ) -> list[str]:
+        """Qualified tool names, in registry order, or best first when filtered by ``keywords``.
+
+        ``match="all"`` keeps tools matching every keyword, ``"any"`` those
+        matching at least one.  Deferred servers' tools are left out unless
+        ``include_deferred`` (search still finds them).
+        """
+        if server is not None:
+            self._require_server(server)
+        words = [keywords] if isinstance(keywords, str) else list(keywords or [])
+        query = " ".join(word.strip() for word in words if word and word.strip())
+        if not query:
+            tools = self.list_tools(server, include_deferred=include_deferred)
+        else:
+            if match not in ("all", "any"):
+                raise ValueError(f"match must be 'all' or 'any', not {match!r}")
+            found = self.search_index.search(query, server=server, limit=None, match_all=match == "all")
+            tools = [tool for tool in found.tools if include_deferred or not tool.defer_loading]
+        names = [tool.qualified_name for tool in tools]
+        return names if limit is None else names[: max(limit, 0)]
 
     def get_tool(self, name: str) -> ToolDefinition | None:
         """A tool by qualified name (``server__tool``), ``server.tool``, or unique bare name."""

@@ -24,30 +24,69 @@ from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError as ServerToolError
-from mcp_types import ToolAnnotations
+from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
 from . import __version__
+from .meta_tools import meta_description
+from .registry import ToolRegistry
 from .results import ToolError
 from .snippets import Snippet, SnippetError, SnippetParam
 from .workspace import SessionLimitError, Workspace
 
-INSTRUCTIONS = """\
+
+def instructions(*, skills: bool = True, direct_calls: bool = False) -> str:
+    """The server (or toolset) instructions, naming only the tools it really offers."""
+    extra = []
+    if skills:
+        extra.append("Saved skills (reusable code): list_skills, run_skill, save_skill.")
+    if direct_calls:
+        extra.append("call_tool(tool_name, arguments) calls one tool without code.")
+    return (
+        f"""\
 Code Mode: instead of calling tools one by one, write Python that calls them.
 
 1. Find tools: search_tools("what you need") (or list_servers / list_tool_names).
-2. Read one: get_tool_details("server__tool") gives its Python signature and import line.
+2. Read one: get_tool_details("server__tool") gives its parameters, Python signature and import line.
 3. Run code: execute_code(code) runs Python in a sandbox where every tool is an async function:
 
     from generated.servers.<server> import <tool>
-    result = await <tool>(param=value)          # or: await <tool>({"param": value})
+    result = await <tool>(param=value)          # or: await <tool>({{"param": value}})
     print(result)
 
-Top-level await works; use asyncio.gather for parallel calls. print() output and the value
-of the last expression come back, with a trace of the tool calls. A failing tool raises
-ToolError (from generated.client import ToolError) where it was awaited, so try/except
-works. Variables persist between execute_code calls. Saved skills: list_skills, run_skill.
-"""
+A tool returns the server's structured value: a dict when it declares an output schema, else
+its text (parsed when it is JSON). Top-level await works; use asyncio.gather for parallel calls.
+print() output and the value of the last expression come back, with a trace of the tool calls;
+long parts are cut with a marker. A failing tool raises ToolError (from generated.client import
+ToolError) where it was awaited, so try/except works. Variables persist between execute_code
+calls. {" ".join(extra)}
+""".rstrip()
+        + "\n"
+    )
+
+
+#: What ``serve`` tells a client at ``initialize`` (without direct calls).
+INSTRUCTIONS = instructions()
+
+
+def skills_listing(workspace: Workspace) -> dict[str, Any]:
+    """``list_skills``: every saved skill without its code."""
+    skills = [
+        {k: v for k, v in snippet.to_dict().items() if k not in ("code", "created")}
+        for snippet in workspace.snippets.list()
+    ]
+    return {"skills": skills, "total": len(skills)}
+
+
+def save_skill_to(
+    workspace: Workspace, name: str, code: str, description: str, parameters: list[dict[str, Any]] | None
+) -> dict[str, Any]:
+    """``save_skill``: store code as a skill; raises ``SnippetError``/``KeyError`` on a bad one."""
+    params = [SnippetParam.from_dict(p) for p in parameters or []]
+    snippet = Snippet(name=name, code=code, description=description, parameters=params)
+    saved = workspace.snippets.save(snippet, tools=workspace.registry.list_tools())
+    return {k: v for k, v in saved.to_dict().items() if k != "code"}
+
 
 READ_ONLY = ToolAnnotations(readOnlyHint=True, openWorldHint=False)
 
@@ -77,105 +116,147 @@ def session_of(ctx: Context | None) -> str | None:
     return headers.get("mcp-session-id") or None
 
 
-def build_server(workspace: Workspace, *, allow_direct_calls: bool = False) -> MCPServer:
-    """The meta-tool server over ``workspace`` (already started by the caller)."""
-    server = MCPServer("codemode-tui", version=__version__, instructions=INSTRUCTIONS)
+#: Characters an ``execute_code`` answer may take by default: a few thousand tokens of a model's context.
+DEFAULT_ANSWER_CHARS = 20_000
+
+
+def build_server(
+    workspace: Workspace | None = None,
+    *,
+    registry: ToolRegistry | None = None,
+    allow_direct_calls: bool = False,
+    max_answer_chars: int = DEFAULT_ANSWER_CHARS,
+) -> MCPServer:
+    """The meta-tool server over ``workspace`` (already started by the caller), or over ``registry``.
+
+    Given a :class:`ToolRegistry` (already discovered, and closed by its
+    owner), the server makes a workspace around it; the sandbox it starts
+    for ``execute_code`` is stopped when the server's lifespan ends.
+    ``max_answer_chars`` bounds each ``execute_code``/``run_skill`` answer.
+    """
+    if (workspace is None) == (registry is None):
+        raise TypeError("build_server needs a workspace or a registry (one of them)")
+    owned = workspace is None
+    ws = workspace if workspace is not None else Workspace(registry=registry)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: MCPServer) -> Any:
+        try:
+            yield {}
+        finally:
+            if owned:
+                await ws.close_sandboxes()
+
+    server = MCPServer(
+        "codemode-tui",
+        version=__version__,
+        instructions=instructions(direct_calls=allow_direct_calls),
+        lifespan=lifespan,
+    )
+    _add_tools(server, ws, allow_direct_calls=allow_direct_calls, max_answer_chars=max_answer_chars)
+    return server
+
+
+def _add_tools(server: MCPServer, workspace: Workspace, *, allow_direct_calls: bool, max_answer_chars: int) -> None:
     meta = workspace.meta
 
-    @server.tool(annotations=READ_ONLY)
+    @server.tool(annotations=READ_ONLY, description=meta_description("list_servers"))
     def list_servers() -> dict[str, Any]:
-        """List the MCP servers behind Code Mode: name, status, tool count, transport and error."""
         return meta.list_servers()
 
-    @server.tool(annotations=READ_ONLY)
+    @server.tool(annotations=READ_ONLY, description=meta_description("list_tool_names"))
     def list_tool_names(
         server: Annotated[str | None, Field(description="Only this server's tools")] = None,
-        keywords: Annotated[list[str] | None, Field(description="Only tools matching every keyword")] = None,
+        keywords: Annotated[list[str] | None, Field(description="Only tools matching these keywords")] = None,
         limit: Annotated[int, Field(ge=1, description="At most this many names")] = 100,
+        match: Annotated[Literal["all", "any"], Field(description="Match every keyword, or any")] = "all",
+        include_deferred: Annotated[bool, Field(description="Add deferred servers' tools")] = False,
     ) -> dict[str, Any]:
-        """List tool names (server__tool), optionally of one server or matching keywords."""
         try:
-            return meta.list_tool_names(server=server, keywords=keywords, limit=limit)
+            return meta.list_tool_names(
+                server=server, keywords=keywords, limit=limit, match=match, include_deferred=include_deferred
+            )
         except (LookupError, ValueError) as exc:
             raise _fail(exc) from None
 
-    @server.tool(annotations=READ_ONLY)
+    @server.tool(annotations=READ_ONLY, description=meta_description("search_tools"))
     def search_tools(
         query: Annotated[str, Field(description="What you want to do, in plain words")],
         server: Annotated[str | None, Field(description="Only this server's tools")] = None,
         limit: Annotated[int, Field(ge=1, description="At most this many hits")] = 10,
         include_schemas: Annotated[bool, Field(description="Add each tool's input schema")] = False,
     ) -> dict[str, Any]:
-        """Find the tools for a task, best first, with a one-line description and a score."""
         try:
             return meta.search_tools(query, server=server, limit=limit, include_schemas=include_schemas)
         except (LookupError, ValueError) as exc:
             raise _fail(exc) from None
 
-    @server.tool(annotations=READ_ONLY)
+    @server.tool(annotations=READ_ONLY, description=meta_description("get_tool_details"))
     def get_tool_details(
         tool_name: Annotated[str, Field(description="server__tool, or a unique tool name")],
     ) -> dict[str, Any]:
-        """A tool's full definition, its Python signature, the line that imports it and an example call."""
         try:
             return meta.get_tool_details(tool_name)
         except (LookupError, ValueError) as exc:
             raise _fail(exc) from None
 
-    @server.tool(annotations=ToolAnnotations(destructiveHint=True, openWorldHint=True))
+    @server.tool(
+        annotations=ToolAnnotations(destructiveHint=True, openWorldHint=True),
+        description=meta_description("execute_code"),
+    )
     async def execute_code(
         code: Annotated[str, Field(description="Python code; top-level await; tools from generated.servers.*")],
         timeout: Annotated[float | None, Field(gt=0, description="Stop the run after this many seconds")] = None,
         ctx: Context | None = None,
-    ) -> dict[str, Any]:
-        """Run Python that composes the tools; returns stdout, the last expression's value, the error and a trace."""
+    ) -> CallToolResult:
         session = session_of(ctx)
         try:
             result = await workspace.run(code, timeout=timeout, source="serve", session=session)
         except SessionLimitError as exc:
             raise _fail(exc) from None
-        return compact_run(result)
+        return run_answer(result, max_answer_chars)
 
     if allow_direct_calls:
 
-        @server.tool(annotations=ToolAnnotations(destructiveHint=True, openWorldHint=True))
+        @server.tool(
+            annotations=ToolAnnotations(destructiveHint=True, openWorldHint=True),
+            description=meta_description("call_tool"),
+        )
         async def call_tool(
             tool_name: Annotated[str, Field(description="server__tool")],
             arguments: Annotated[dict[str, Any] | None, Field(description="The tool's arguments")] = None,
         ) -> Any:
-            """Call one tool directly, without code (enabled by --allow-direct-calls)."""
             try:
                 tool = meta.resolve(tool_name)
                 return await workspace.registry.call_tool(tool.qualified_name, arguments or {})
             except (ToolError, LookupError) as exc:
                 raise _fail(exc) from None
 
-    @server.tool(annotations=READ_ONLY)
+    @server.tool(annotations=READ_ONLY, description=meta_description("list_skills"))
     def list_skills() -> dict[str, Any]:
-        """List saved skills (snippets): name, description, parameters and the tools they call."""
-        skills = [
-            {k: v for k, v in snippet.to_dict().items() if k not in ("code", "created")}
-            for snippet in workspace.snippets.list()
-        ]
-        return {"skills": skills, "total": len(skills)}
+        return skills_listing(workspace)
 
-    @server.tool(annotations=ToolAnnotations(destructiveHint=True, openWorldHint=True))
+    @server.tool(
+        annotations=ToolAnnotations(destructiveHint=True, openWorldHint=True), description=meta_description("run_skill")
+    )
     async def run_skill(
         name: Annotated[str, Field(description="The skill's name")],
         arguments: Annotated[dict[str, Any] | None, Field(description="Values of its parameters")] = None,
         timeout: Annotated[float | None, Field(gt=0, description="Stop the run after this many seconds")] = None,
         ctx: Context | None = None,
-    ) -> dict[str, Any]:
-        """Run a saved skill with arguments for its parameters."""
+    ) -> CallToolResult:
         try:
             result = await workspace.run_skill(
                 name, arguments or {}, timeout=timeout, source="serve", session=session_of(ctx)
             )
         except (SnippetError, SessionLimitError) as exc:
             raise _fail(exc) from None
-        return compact_run(result)
+        return run_answer(result, max_answer_chars)
 
-    @server.tool(annotations=ToolAnnotations(destructiveHint=False, idempotentHint=True, openWorldHint=False))
+    @server.tool(
+        annotations=ToolAnnotations(destructiveHint=False, idempotentHint=True, openWorldHint=False),
+        description=meta_description("save_skill"),
+    )
     def save_skill(
         name: Annotated[str, Field(description="lowercase-with-hyphens, 1 to 64 characters")],
         code: Annotated[str, Field(description="The Python code (may use its parameters as variables)")],
@@ -185,39 +266,162 @@ def build_server(workspace: Workspace, *, allow_direct_calls: bool = False) -> M
             Field(description='Parameters: [{"name", "type" (str|int|float|bool|list|dict|json), "default"?}]'),
         ] = None,
     ) -> dict[str, Any]:
-        """Save code as a reusable skill (replaces a skill of the same name)."""
         try:
-            params = [SnippetParam.from_dict(p) for p in parameters or []]
-            snippet = Snippet(name=name, code=code, description=description, parameters=params)
-            saved = workspace.snippets.save(snippet, tools=workspace.registry.list_tools())
+            return save_skill_to(workspace, name, code, description, parameters)
         except (SnippetError, KeyError) as exc:
             raise _fail(exc) from None
-        return {k: v for k, v in saved.to_dict().items() if k != "code"}
-
-    return server
 
 
-def compact_run(result: Any) -> dict[str, Any]:
-    """A run as an agent needs it: output, value, error, notes and a short trace."""
+#: Trace entries an answer lists; the rest are counted in ``trace_omitted``.
+TRACE_ENTRIES = 40
+#: The smallest answer budget that still leaves room for every part's marker.
+MIN_ANSWER_CHARS = 2_000
+
+_HINTS = {
+    "stdout": "print less (a summary, a slice or a count)",
+    "stderr": "write less to stderr",
+    "value": "return a smaller value (a slice, a count or only the fields you need)",
+    "error": "the start of the message is kept",
+    "traceback": "the end of the traceback is kept",
+}
+
+
+def _jlen(text: str) -> int:
+    """Characters ``text`` takes inside a compact JSON answer (escapes included)."""
+    return len(json.dumps(text, ensure_ascii=False)) - 2
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def _fit(text: str, room: int) -> str:
+    """The longest prefix of ``text`` whose JSON form takes at most ``room`` characters."""
+    if room <= 0:
+        return ""
+    size = _jlen(text)
+    if size <= room:
+        return text
+    cut = max(0, int(len(text) * room / size))
+    while cut and _jlen(text[:cut]) > room:
+        cut = int(cut * 0.9)
+    return text[:cut]
+
+
+def _cut(text: str, room: int, part: str, *, keep: str = "head") -> tuple[str, int]:
+    """``text`` cut to ``room`` JSON characters with a visible marker; and how many characters were dropped."""
+    if _jlen(text) <= room:
+        return text, 0
+    marker = (
+        f"[... {{dropped:,}} of {len(text):,} characters of {part} cut to fit the answer: {_HINTS[part]}, "
+        "or keep the data in a variable (variables persist) and look at it in parts in the next run ...]"
+    )
+    room_for_text = max(0, room - _jlen(marker.format(dropped=len(text))) - 2)
+    if keep == "tail":
+        kept = _fit(text[::-1], room_for_text)[::-1]
+        dropped = len(text) - len(kept)
+        return marker.format(dropped=dropped) + "\n" + kept, dropped
+    if keep == "both":
+        head = _fit(text, room_for_text * 2 // 3)
+        tail = _fit(text[len(head) :][::-1], room_for_text - _jlen(head))[::-1]
+        dropped = len(text) - len(head) - len(tail)
+        return head + "\n" + marker.format(dropped=dropped) + "\n" + tail, dropped
+    kept = _fit(text, room_for_text)
+    dropped = len(text) - len(kept)
+    return kept + "\n" + marker.format(dropped=dropped), dropped
+
+
+def _shares(sizes: dict[str, int], available: int) -> dict[str, int]:
+    """Split ``available`` characters between the parts: small parts whole, the big ones an equal share."""
+    if sum(sizes.values()) <= available:
+        return dict(sizes)
+    shares: dict[str, int] = {}
+    pending = sorted(sizes, key=lambda key: sizes[key])
+    remaining = max(0, available)
+    while pending:
+        fair = remaining // len(pending)
+        if sizes[pending[0]] <= fair:
+            key = pending.pop(0)
+            shares[key] = sizes[key]
+            remaining -= sizes[key]
+        else:
+            for key in pending:
+                shares[key] = fair
+            break
+    return shares
+
+
+def compact_run(result: Any, max_chars: int = DEFAULT_ANSWER_CHARS) -> dict[str, Any]:
+    """A run as an agent needs it, within ``max_chars`` characters of compact JSON.
+
+    stdout, stderr, the value and the error each get a fair share of the
+    budget (a short part is never cut to make room for nothing); a part over
+    its share is cut with a marker saying how much was dropped and how to get
+    it.  ``cut`` lists the characters dropped per part; the trace keeps its
+    first :data:`TRACE_ENTRIES` calls and counts the rest.
+    """
+    max_chars = max(int(max_chars), MIN_ANSWER_CHARS)
     data = result.to_dict()
-    return {
+    calls = list(result.trace)
+    answer: dict[str, Any] = {
         "success": result.success,
-        "stdout": result.stdout,
-        "stderr": result.stderr,
-        "value": data["value"],
-        "error": data["error"],
-        "notes": result.notes,
+        "stdout": "",
+        "stderr": "",
+        "value": None,
+        "error": None,
+        "notes": list(result.notes),
         "duration": round(result.duration, 3),
         "trace": [
             {
                 "tool": call.name,
                 "ok": call.ok,
                 "duration": round(call.duration or 0.0, 3),
-                **({"error": call.error} if call.error else {}),
+                **({"error": call.error[:500]} if call.error else {}),
             }
-            for call in result.trace
+            for call in calls[:TRACE_ENTRIES]
         ],
     }
+    if len(calls) > TRACE_ENTRIES:
+        answer["trace_omitted"] = len(calls) - TRACE_ENTRIES
+    value = data["value"]
+    value_text = value if isinstance(value, str) else _dumps(value)
+    error = data["error"]
+    texts = {"stdout": result.stdout or "", "stderr": result.stderr or "", "value": value_text}
+    if error is not None:
+        texts["error"] = str(error.get("message") or "")
+        texts["traceback"] = str(error.get("traceback") or "")
+    sizes = {key: _jlen(text) for key, text in texts.items()}
+    # Room for the empty answer plus the keys added when something is cut.
+    skeleton = _dumps({**answer, "error": error and {**error, "message": "", "traceback": ""}})
+    overhead = len(skeleton) + 40 * len(texts) + 60
+    available = max_chars - overhead
+    for _ in range(4):
+        shares = _shares(sizes, available)
+        cut: dict[str, int] = {}
+        parts: dict[str, str] = {}
+        for key, text in texts.items():
+            keep = {"stdout": "both", "stderr": "both", "traceback": "tail"}.get(key, "head")
+            parts[key], dropped = _cut(text, shares[key], key, keep=keep)
+            if dropped:
+                cut[key] = dropped
+        built = dict(answer, stdout=parts["stdout"], stderr=parts["stderr"])
+        built["value"] = value if "value" not in cut else parts["value"]
+        if "value" in cut:
+            built["value_truncated"] = True
+        if error is not None:
+            built["error"] = {**error, "message": parts["error"], "traceback": parts["traceback"]}
+        if cut:
+            built["cut"] = cut
+        over = len(_dumps(built)) - max_chars
+        if over <= 0:
+            return built
+        available -= over + 50
+    return built
+
+
+def run_answer(result: Any, max_chars: int = DEFAULT_ANSWER_CHARS) -> CallToolResult:
+    """The ``execute_code`` answer: one text block of compact JSON, no structured copy doubling it."""
+    return CallToolResult(content=[TextContent(type="text", text=_dumps(compact_run(result, max_chars)))])
 
 
 #: Environment variable holding the bearer token of ``serve --transport http``.

@@ -21,6 +21,20 @@ from .names import qualified_name, sanitize_identifier
 Status = Literal["disabled", "disconnected", "connecting", "connected", "failed"]
 """A server connection's state, as every front end shows it."""
 
+# Where servers put example arguments: ``_meta`` keys (optionally namespaced, ``vendor/inputExamples``)
+# or a non-standard annotation of the same name.
+_EXAMPLE_KEYS = ("inputExamples", "input_examples", "examples")
+
+
+def _examples_from(source: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """Example argument objects found under one of :data:`_EXAMPLE_KEYS` of ``source``."""
+    if not source:
+        return []
+    for key, value in source.items():
+        if key.rpartition("/")[2] in _EXAMPLE_KEYS and isinstance(value, list):
+            return [dict(example) for example in value if isinstance(example, Mapping)]
+    return []
+
 
 @dataclass
 class ToolDefinition:
@@ -35,6 +49,10 @@ class ToolDefinition:
     annotations: dict[str, Any] = field(default_factory=dict)
     python_name: str = ""
     server_module: str = ""
+    input_examples: list[dict[str, Any]] = field(default_factory=list)
+    """Example argument objects (from the server's ``_meta`` or annotations, or set by the user)."""
+    defer_loading: bool = False
+    """The tool's server is deferred: kept out of name listings and the context budget, still searchable."""
 
     def __post_init__(self) -> None:
         if not self.python_name:
@@ -47,6 +65,11 @@ class ToolDefinition:
         """``server__tool``: unique across the registry."""
         return qualified_name(self.server, self.name)
 
+    @property
+    def server_name(self) -> str:
+        """The server's name: the name MCP Codemode and agent-codemode give :attr:`server`."""
+        return self.server
+
     @classmethod
     def from_mcp(cls, server: str, tool: types.Tool) -> ToolDefinition:
         annotations = tool.annotations.model_dump(by_alias=True, exclude_none=True) if tool.annotations else {}
@@ -58,12 +81,24 @@ class ToolDefinition:
             input_schema=dict(tool.input_schema or {"type": "object", "properties": {}}),
             output_schema=dict(tool.output_schema) if tool.output_schema else None,
             annotations=annotations,
+            input_examples=_examples_from(tool.meta),
         )
 
     @classmethod
     def from_dict(cls, server: str, data: Mapping[str, Any]) -> ToolDefinition:
-        """From a ``tools/list`` entry as JSON (camelCase keys), e.g. a saved catalog."""
-        return cls.from_mcp(server, types.Tool.model_validate(dict(data)))
+        """From a ``tools/list`` entry as JSON (camelCase keys), e.g. a saved catalog.
+
+        Also reads what :meth:`to_dict` adds (``inputExamples``), and examples a
+        server put in its annotations, which the MCP model would drop.
+        """
+        tool = cls.from_mcp(server, types.Tool.model_validate(dict(data)))
+        raw_annotations = data.get("annotations")
+        examples = _examples_from(data) or (
+            _examples_from(raw_annotations) if isinstance(raw_annotations, Mapping) else []
+        )
+        if examples and not tool.input_examples:
+            tool.input_examples = examples
+        return tool
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form, in MCP's own key names."""
@@ -82,6 +117,10 @@ class ToolDefinition:
             data["outputSchema"] = self.output_schema
         if self.annotations:
             data["annotations"] = self.annotations
+        if self.input_examples:
+            data["inputExamples"] = self.input_examples
+        if self.defer_loading:
+            data["deferLoading"] = True
         return data
 
 

@@ -40,7 +40,7 @@ def scripted_model(messages: list[ModelMessage], info: AgentInfo) -> ModelRespon
     if "search_tools" not in seen:
         return ModelResponse(parts=[ToolCallPart("search_tools", {"query": "multiply numbers"})])
     if "get_tool_details" not in seen:
-        best = seen["search_tools"]["hits"][0]["name"]  # type: ignore[index]
+        best = seen["search_tools"]["tools"][0]["name"]  # type: ignore[index]
         return ModelResponse(parts=[ToolCallPart("get_tool_details", {"tool_name": best})])
     if "execute_code" not in seen:
         return ModelResponse(parts=[ToolCallPart("execute_code", {"code": CODE})])
@@ -55,7 +55,7 @@ async def test_agent_discovers_and_runs_code() -> None:
         async with toolset:
             result = await agent.run("Compute (20 + 1) * 2 with the tools")
         seen = returns(result.all_messages())
-        assert seen["search_tools"]["hits"][0]["name"] == "demo__calculate"  # type: ignore[index]
+        assert seen["search_tools"]["tools"][0]["name"] == "demo__calculate"  # type: ignore[index]
         assert seen["get_tool_details"]["importLine"] == "from generated.servers.demo import calculate"  # type: ignore[index]
         run = json.loads(result.output)
         assert run["success"] and run["value"] == 42.0

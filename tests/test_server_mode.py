@@ -38,8 +38,12 @@ def config_file(tmp_path: Path) -> Path:
 
 
 def structured(result) -> dict:
+    """A tool answer as data: the structured content, or the one JSON text block of a run's answer."""
     assert not result.is_error, result.content
     data = result.structured_content
+    if data is None:
+        assert len(result.content) == 1
+        return json.loads(result.content[0].text)
     return data["result"] if list(data) == ["result"] else data
 
 
@@ -54,7 +58,7 @@ async def exercise(session: ClientSession, *, direct_calls: bool) -> None:
     assert by_name["broken"]["status"] == "failed" and "not found" in by_name["broken"]["error"]
 
     hits = structured(await session.call_tool("search_tools", {"query": "multiply two numbers"}))
-    assert hits["hits"][0]["name"] == "demo__calculate"
+    assert hits["tools"][0]["name"] == "demo__calculate" and hits["tools"][0]["description"]
     details = structured(await session.call_tool("get_tool_details", {"tool_name": "demo__calculate"}))
     assert details["importLine"] == "from generated.servers.demo import calculate"
     unknown = await session.call_tool("get_tool_details", {"tool_name": "demo__calculat"})
