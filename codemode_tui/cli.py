@@ -135,14 +135,21 @@ def cmd_servers_import(args: argparse.Namespace) -> int:
     workspace = _workspace(args)
     report = workspace.import_servers(Path(args.file), replace=args.replace)
     if args.json:
-        _print_json({"added": report.added, "replaced": report.replaced, "conflicts": report.conflicts})
+        _print_json(report.as_dict())
     else:
         _err(f"added: {', '.join(report.added) or 'none'}")
         if report.replaced:
             _err(f"replaced: {', '.join(report.replaced)}")
         if report.conflicts:
             _err(f"kept existing (use --replace to overwrite): {', '.join(report.conflicts)}")
-    return 0
+        for name, reason in report.failed.items():
+            _err(f"error: not imported: {name}: {reason}")
+        for spec in report.missing_inputs:
+            _err(f"missing input {spec.id!r}" + (f" ({spec.description})" if spec.description else ""))
+        for name, variables in report.needs_env.items():
+            _err(f"{name}: set {', '.join(variables)} before it connects")
+    # One bad entry does not stop the others; the exit code still says that something was left out.
+    return 1 if report.failed else 0
 
 
 def cmd_servers_export(args: argparse.Namespace) -> int:
@@ -205,12 +212,26 @@ def _print_run(result: Any, *, as_json: bool) -> int:
     return 0 if result.success else 1
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    path = Path(args.file)
+def _read_code(name: str) -> str | None:
+    """The text of a code file the user named, or ``None`` after saying why it cannot be read.
+
+    Read through :func:`~codemode_tui.files.read_user_file`, so a FIFO, a device
+    such as ``/dev/zero`` or a huge file is an error, never a hang or a memory blow-up.
+    """
+    from .files import read_user_file
+
     try:
-        code = sys.stdin.read() if args.file == "-" else path.read_text(encoding="utf-8")
+        return read_user_file(Path(name), what="Python file").decode("utf-8")
+    except UnicodeDecodeError:
+        _err(f"error: cannot read {name}: it is not UTF-8 text")
     except OSError as exc:
-        _err(f"error: cannot read {args.file}: {exc.strerror or exc}")
+        _err(f"error: cannot read {name}: {exc.strerror or exc}")
+    return None
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    code = sys.stdin.read() if args.file == "-" else _read_code(args.file)
+    if code is None:
         return 2
 
     async def go() -> int:
@@ -309,10 +330,8 @@ async def _discover_used(workspace: Workspace, code: str) -> None:
 def cmd_skills_save(args: argparse.Namespace) -> int:
     from .snippets import Snippet, SnippetParam
 
-    try:
-        code = Path(args.file).read_text(encoding="utf-8")
-    except OSError as exc:
-        _err(f"error: cannot read {args.file}: {exc.strerror or exc}")
+    code = _read_code(args.file)
+    if code is None:
         return 2
     params = [SnippetParam.parse_spec(spec) for spec in args.param]
     snippet = Snippet(name=args.name, code=code, description=args.description or "", parameters=params)

@@ -49,7 +49,12 @@ def test_servers_commands_edit_the_saved_configuration(cli, tmp_path: Path, isol
     other = tmp_path / "claude.json"
     other.write_text(json.dumps({"mcpServers": {"time": {"command": "x"}, "web": {"url": "http://127.0.0.1:9/mcp"}}}))
     report = json.loads(cli("servers", "import", str(other), "--json", use_config=False).stdout)
-    assert report == {"added": ["web"], "replaced": [], "conflicts": ["time"]}
+    assert {k: report[k] for k in ("added", "replaced", "conflicts", "failed")} == {
+        "added": ["web"],
+        "replaced": [],
+        "conflicts": ["time"],
+        "failed": {},
+    }
     bad = cli("servers", "add", "--transport", "http", "x", "ftp://nope", use_config=False)
     assert bad.returncode == 2 and "url must start with http" in bad.stderr
     assert cli("servers", "remove", "web", use_config=False).returncode == 0
@@ -126,3 +131,54 @@ def test_run_strips_terminal_control_sequences_from_sandbox_and_tool_output(cli,
     as_json = cli("run", str(script), "--json")
     data = json.loads(as_json.stdout)  # JSON keeps the data, escaped
     assert "\x1b]52;c;" in data["stdout"] and "\x1b" not in as_json.stdout and "\x9b" not in as_json.stdout
+
+
+def _hostile(kind: str, tmp_path: Path) -> str:
+    if kind == "dev-zero":
+        return "/dev/zero"
+    path = tmp_path / kind
+    if kind == "nested":
+        path.write_text('{"mcpServers": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    elif kind == "nested-objects":
+        path.write_text('{"mcpServers": {"a": ' + '{"x": ' * 5000 + "1" + "}" * 5000 + "}}")
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "folder":
+        path.mkdir()
+    elif kind == "colliding":
+        path.write_text(json.dumps({"mcpServers": {"a-b": {"command": "x"}, "a_b": {"command": "y"}}}))
+    return str(path)
+
+
+HOSTILE = {
+    "nested": "nested too deeply",
+    "nested-objects": "nested too deeply",
+    "fifo": "FIFO",
+    "dev-zero": "device or special file",
+    "folder": "is a folder",
+    "colliding": "'a-b' and 'a_b'",
+}
+
+
+@pytest.mark.parametrize("kind", list(HOSTILE))
+def test_hostile_config_files_get_a_one_line_error(cli, tmp_path: Path, kind: str) -> None:
+    config = _hostile(kind, tmp_path)
+    out = cli("servers", "list", "--config", config, use_config=False)
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.count("\n") == 1 and out.stderr.startswith("error: ") and HOSTILE[kind] in out.stderr
+    imported = cli("servers", "import", config, use_config=False)
+    assert "Traceback" not in imported.stderr
+    if kind == "colliding":  # the first of the two is imported, the other reported by name
+        assert imported.returncode == 1 and "added: a-b" in imported.stderr
+        assert "error: not imported: a_b: " in imported.stderr and "a_b" in imported.stderr
+    else:
+        assert imported.returncode == 2 and imported.stderr.count("\n") == 1, imported.stderr
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "folder"])
+def test_run_and_skills_save_refuse_files_that_are_not_files(cli, tmp_path: Path, kind: str) -> None:
+    code = _hostile(kind, tmp_path)
+    for command in (["run", code], ["skills", "save", "x", "--file", code]):
+        out = cli(*command)  # a FIFO would block and /dev/zero fill the memory if read as a file
+        assert out.returncode == 2 and out.stderr.startswith(f"error: cannot read {code}: "), out.stderr
+        assert out.stderr.count("\n") == 1
