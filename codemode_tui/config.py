@@ -460,6 +460,17 @@ def merge_servers(
 # -- reading other clients' files -------------------------------------------------
 
 
+_JSONC_TOKEN = re.compile(
+    r"""
+      (?P<string>"(?:[^"\\\n]|\\.)*")
+    | (?P<comment>//[^\n]*|/\*[\s\S]*?\*/)
+    | (?P<open>/\*)
+    | (?P<comma>,)(?=(?:\s|//[^\n]*|/\*[\s\S]*?\*/)*[}\]])
+    """,
+    re.VERBOSE,
+)
+
+
 def strip_jsonc(text: str) -> str:
     """JSON text from JSONC as VS Code writes it: ``//`` and ``/* */`` comments, trailing commas.
 
@@ -467,50 +478,25 @@ def strip_jsonc(text: str) -> str:
     error still points at the right line and column.  Text inside strings is
     never touched, so ``"https://x"`` keeps its slashes.
     """
-    if "/" not in text and not re.search(r",\s*[}\]]", text):
-        return text  # plain JSON: nothing to strip
-    out = list(text)
-    i, n = 0, len(text)
-    last_comma: int | None = None  # a comma not yet followed by a value
-    while i < n:
-        ch = text[i]
-        if ch == '"':
-            last_comma = None
-            i += 1
-            while i < n and text[i] != '"':
-                i += 2 if text[i] == "\\" else 1
-            i += 1
-            continue
-        if ch == "/" and i + 1 < n and text[i + 1] == "/":
-            while i < n and text[i] != "\n":
-                out[i] = " "
-                i += 1
-            continue
-        if ch == "/" and i + 1 < n and text[i + 1] == "*":
-            end = text.find("*/", i + 2)
-            if end < 0:
-                line = text.count("\n", 0, i) + 1
-                raise ValueError(f"a /* comment that starts on line {line} is never closed")
-            for j in range(i, end + 2):
-                if out[j] != "\n":
-                    out[j] = " "
-            i = end + 2
-            continue
-        if ch == ",":
-            last_comma = i
-        elif ch in "}]":
-            if last_comma is not None:
-                out[last_comma] = " "
-            last_comma = None
-        elif not ch.isspace():
-            last_comma = None
-        i += 1
-    return "".join(out)
+
+    def blank(match: re.Match[str]) -> str:
+        kind = match.lastgroup
+        if kind == "string":
+            return match.group(0)
+        if kind == "open":
+            line = text.count("\n", 0, match.start()) + 1
+            raise ValueError(f"a /* comment that starts on line {line} is never closed")
+        return re.sub(r"[^\n]", " ", match.group(0))
+
+    return _JSONC_TOKEN.sub(blank, text)
 
 
 def _load_document(text: str, *, file: Path | None) -> dict[str, Any]:
     try:
-        doc = json.loads(strip_jsonc(text))
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError:  # maybe JSONC: strip its comments and trailing commas, and try again
+            doc = json.loads(strip_jsonc(text))
     except json.JSONDecodeError as exc:
         raise ConfigError(f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})", file=file) from None
     except RecursionError:
