@@ -18,6 +18,21 @@ server names that become the same Python module (``a-b`` and ``a_b``).
 :func:`update_servers` is the one way to change a servers file: under a file lock
 it re-reads the file, applies the change to what it finds and writes the result,
 so two processes changing the file at once both keep their change.
+
+Other clients' files (Claude Desktop, Claude Code, Cursor, VS Code, Windsurf)
+are read by :func:`read_client_config`, which imports every entry it can and
+says why it left out the others.  Their variables are resolved where each kind
+belongs, so that no secret lands in our file:
+
+- paths (``${workspaceFolder}``, ``${userHome}``) are filled at import time,
+  because our file lives elsewhere and the folder would mean nothing there;
+- environment variables stay placeholders in our one form, ``${VAR}`` or
+  ``${VAR:-default}`` (``${env:VAR}`` is rewritten to it), and are filled by
+  :meth:`MCPServerConfig.resolved` when the server connects;
+- an ``envFile`` is kept as a path and read at connect time;
+- VS Code ``${input:id}`` values given at import become ``${ID}`` with the
+  value kept in memory for the session, or are written as is when the user
+  asks for that (``save_inputs``).
 """
 
 from __future__ import annotations
