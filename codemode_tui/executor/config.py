@@ -77,6 +77,13 @@ class CodeModeConfig:
     max_output_bytes: int = 1_000_000
     """Bytes of stdout plus stderr kept per run; the rest is dropped behind a marker."""
 
+    max_value_bytes: int = 1_000_000
+    """Bytes kept of each other thing a run sends back: the last expression's value
+    (its repr and its JSON), each display item, an error message, a traceback.
+    The rest is cut inside the sandbox, before it crosses the wire, behind a
+    marker saying how much was dropped.  The default stays far below Jupyter's
+    10 MiB message limit even with every part at its cap."""
+
     env_allowlist: tuple[str, ...] = ()
     """Names of further host environment variables the sandbox process receives
     (on top of :data:`DEFAULT_ENV_ALLOWLIST`).  Nothing else of the host's
@@ -122,6 +129,8 @@ class CodeModeConfig:
                 raise ValueError(f"{name} must be positive")
         if self.max_tool_calls < 0 or self.max_output_bytes < 0:
             raise ValueError("max_tool_calls and max_output_bytes cannot be negative")
+        if self.max_value_bytes < 1000:
+            raise ValueError("max_value_bytes must be at least 1000 (room for a value and its marker)")
 
     @property
     def isolated(self) -> bool:

@@ -51,12 +51,12 @@ from typing import Any
 from . import client_runtime
 from .bridge import ToolBridge
 from .config import CodeModeConfig
+from .kernel_bootstrap import cap_text
 from .output import OutputCollector, byte_length, truncation_marker
 from .run_result import RunError
 from .sandbox import BindingsPayload, CellOutcome, Sandbox
 
 VALUE_NAME = "__codemode_value__"
-VALUE_LIMIT = 1_000_000
 _cells = itertools.count(1)
 
 
@@ -211,25 +211,35 @@ def compile_cell(code: str, filename: str) -> tuple[Any, bool]:
     return compile(tree, filename, "exec", flags=flags, dont_inherit=True), has_value
 
 
-def _user_traceback(exc: BaseException, filename: str) -> str:
+def _user_traceback(exc: BaseException, filename: str, limit: int) -> str:
     tb = exc.__traceback__
     while tb is not None and tb.tb_frame.f_code.co_filename != filename:
         tb = tb.tb_next
-    return "".join(traceback.format_exception(type(exc), exc, tb))
+    return cap_text("".join(traceback.format_exception(type(exc), exc, tb)), limit, "traceback")
 
 
-def _as_value(value: Any) -> tuple[Any, str]:
+def _run_error(exc: BaseException, filename: str, limit: int) -> RunError:
+    """The error of a run, its message and traceback capped like a kernel's."""
+    try:
+        message = str(exc)
+    except Exception as failed:
+        message = f"<str() of the exception failed: {failed}>"
+    return RunError(
+        type(exc).__name__, cap_text(message, limit, "error message"), _user_traceback(exc, filename, limit)
+    )
+
+
+def _as_value(value: Any, limit: int) -> tuple[Any, str]:
     try:
         shown = repr(value)
     except Exception as exc:
         shown = f"<repr failed: {exc}>"
-    if len(shown) > VALUE_LIMIT:
-        shown = shown[:VALUE_LIMIT] + "…"
+    shown = cap_text(shown, limit, "value")
     try:
         text = json.dumps(value, allow_nan=False)
     except (TypeError, ValueError, RecursionError):
         return shown, shown
-    return (json.loads(text) if len(text) <= VALUE_LIMIT else shown), shown
+    return (json.loads(text) if len(text) <= limit else shown), shown
 
 
 class EvalSandbox(Sandbox):
@@ -311,6 +321,7 @@ class EvalSandbox(Sandbox):
         namespace = self.namespace
         client = self._client
         caller = self._caller(run_id)
+        limit = self.config.max_value_bytes
 
         async def execute() -> CellOutcome:
             self._task = asyncio.current_task()
@@ -324,12 +335,12 @@ class EvalSandbox(Sandbox):
                     await running
                 if has_value:
                     value = namespace.pop(VALUE_NAME, None)
-                    result.value, result.value_repr = _as_value(value)
+                    result.value, result.value_repr = _as_value(value, limit)
                     result.has_value = value is not None
                     if value is None:
                         result.value_repr = None
             except (Exception, asyncio.CancelledError, KeyboardInterrupt, SystemExit) as exc:
-                result.error = RunError(type(exc).__name__, str(exc), _user_traceback(exc, filename))
+                result.error = _run_error(exc, filename, limit)
             finally:
                 if self._task is asyncio.current_task():
                     self._task = None

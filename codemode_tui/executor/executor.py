@@ -40,6 +40,7 @@ from .bindings import Bindings
 from .bridge import ToolBridge, ToolCallCallback
 from .config import CodeModeConfig, SandboxState
 from .errors import ExecutorClosed, KernelChannelError, KernelDied, SandboxStartError
+from .kernel_bootstrap import VALUE_TRUNCATION_TAG
 from .output import MARKER_ALLOWANCE, OutputCallback, OutputCollector
 from .run_result import (
     NOTE_CALL_CAP,
@@ -48,6 +49,7 @@ from .run_result import (
     NOTE_RESTARTED,
     NOTE_TIMED_OUT,
     NOTE_TRUNCATED,
+    NOTE_VALUE_TRUNCATED,
     RunError,
     RunResult,
 )
@@ -446,6 +448,11 @@ class CodeModeExecutor:
         if output.truncated:
             result.truncated = True
             result.notes.append(NOTE_TRUNCATED)
+        cut = [result.value_repr or ""]
+        if result.error is not None:
+            cut += [result.error.message, result.error.traceback]
+        if any(VALUE_TRUNCATION_TAG in text for text in cut):
+            result.notes.append(NOTE_VALUE_TRUNCATED)
         if scope.cap_reached:
             result.notes.append(NOTE_CALL_CAP)
 

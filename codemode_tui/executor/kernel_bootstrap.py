@@ -21,6 +21,12 @@ bindings change.  What it installs, and why:
 * an output cap on ``sys.stdout``/``sys.stderr`` writes, so a run printing
   hundreds of megabytes sends at most the cap and a marker to the host;
 * a formatter giving the last expression's value as JSON, when it is JSON data;
+* a cap on what else a run sends: the last expression's value and display
+  data (``display_formatter.format`` and ``display_pub.publish``), and error
+  messages and tracebacks (``_showtraceback``, and the exception the execute
+  reply is built from, replaced after the cell when its message is too long).
+  A 120 MB value or exception message arrives as ``value_limit`` bytes and a
+  marker saying how much was dropped, well under Jupyter's 10 MiB message limit;
 * a SIGINT handler for cells ipykernel runs as tasks: ipykernel 7 turns SIGINT
   during an awaiting cell into a callback that may never run, so an interrupt
   would leave ``await asyncio.sleep(100)`` (or a slow tool call) running.  The
@@ -35,6 +41,23 @@ from typing import Any
 
 VALUE_MIME = "application/x-codemode-value+json"
 TRUNCATION_TAG = "[codemode: output truncated"
+VALUE_TRUNCATION_TAG = "[codemode: truncated"
+
+
+def cap_text(text: str, limit: int, what: str = "value") -> str:
+    """``text`` cut to at most ``limit`` UTF-8 bytes, marker included, saying how much was dropped.
+
+    Idempotent: a text it returns is within the limit, so capping it again changes nothing.
+    """
+    if len(text) <= limit // 4:
+        return text
+    data = text.encode("utf-8", "replace")
+    if len(data) <= limit:
+        return text
+    room = max(limit - min(200, limit // 2), 0)  # what the marker leaves for the text
+    kept = data[:room].decode("utf-8", "ignore")
+    dropped = len(data) - len(kept.encode("utf-8"))
+    return f"{kept}\n{VALUE_TRUNCATION_TAG} {what} at {limit:,} bytes; {dropped:,} of {len(data):,} bytes dropped]"
 
 
 def setup(params: dict[str, Any]) -> dict[str, Any]:
@@ -63,6 +86,7 @@ def setup(params: dict[str, Any]) -> dict[str, Any]:
         sys.modules["_codemode_kernel"] = state
     state.max_output = int(params.get("max_output", 1_000_000))
     state.value_limit = int(params.get("value_limit", 1_000_000))
+    state.cap_text = cap_text
 
     # -- bindings ------------------------------------------------------------
     files = params.get("files")
@@ -221,6 +245,118 @@ def setup(params: dict[str, Any]) -> dict[str, Any]:
             ip.display_formatter.formatters[VALUE_MIME] = formatter
         except Exception:  # an IPython without formatters: values come back as repr only
             pass
+
+        def cap_bundle(data: Any, what: str) -> Any:
+            """A mime bundle with each entry within the limit: text cut with a marker, other data dropped."""
+            if not isinstance(data, dict):
+                return data
+            limit = state.value_limit
+            capped: dict[str, Any] = {}
+            dropped: list[str] = []
+            for mime, item in data.items():
+                if mime == VALUE_MIME and isinstance(item, str) and len(item) > limit:
+                    continue  # the host falls back to the (capped) text/plain
+                if isinstance(item, str) and len(item) > limit // 4:
+                    if mime == "text/plain":
+                        capped[mime] = state.cap_text(item, limit, what)
+                        continue
+                    size = len(item.encode("utf-8", "replace"))
+                    if size > limit:
+                        dropped.append(f"{mime} ({size:,} bytes)")
+                        continue
+                elif not isinstance(item, str | int | float | bool | type(None)):
+                    try:
+                        size = len(json.dumps(item, default=repr))
+                    except (TypeError, ValueError, RecursionError):
+                        size = limit + 1
+                    if size > limit:
+                        dropped.append(f"{mime} ({size:,} bytes)")
+                        continue
+                capped[mime] = item
+            if dropped:
+                note = (
+                    f"{VALUE_TRUNCATION_TAG} {what}: {', '.join(dropped)} dropped, over the limit of {limit:,} bytes]"
+                )
+                plain = capped.get("text/plain")
+                capped["text/plain"] = f"{plain}\n{note}" if isinstance(plain, str) else note
+            return capped
+
+        formatter_format = ip.display_formatter.format
+
+        def format_capped(*args: Any, **kwargs: Any) -> Any:
+            format_dict, md_dict = formatter_format(*args, **kwargs)
+            return cap_bundle(format_dict, "value"), md_dict
+
+        ip.display_formatter.format = format_capped
+
+        publisher = getattr(ip, "display_pub", None)
+        if publisher is not None:
+            publish = publisher.publish
+
+            def publish_capped(data: Any, *args: Any, **kwargs: Any) -> Any:
+                if stale():
+                    return None
+                return publish(cap_bundle(data, "display data"), *args, **kwargs)
+
+            publisher.publish = publish_capped
+
+        show_traceback = ip._showtraceback
+
+        def showtraceback_capped(etype: Any, evalue: Any, stb: Any) -> Any:
+            limit = state.value_limit
+            if isinstance(stb, list):
+                kept: list[str] = []
+                used = 0
+                for line in stb:
+                    line = state.cap_text(str(line), max(limit - used, 0), "traceback")
+                    kept.append(line)
+                    used += len(line)
+                    if used >= limit:
+                        break
+                stb = kept
+            return show_traceback(etype, capped_exception(evalue), stb)
+
+        ip._showtraceback = showtraceback_capped
+
+        exc_info = getattr(ip, "_get_exc_info", None)
+        if exc_info is not None:
+            # Cap the exception before IPython formats it: formatting a 120 MB message makes
+            # several copies of it, enough to hit the memory limit and lose the traceback.
+            def exc_info_capped(*args: Any, **kwargs: Any) -> Any:
+                etype, value, tb = exc_info(*args, **kwargs)
+                shown = capped_exception(value)
+                return (etype, value, tb) if shown is value else (type(shown), shown, tb)
+
+            ip._get_exc_info = exc_info_capped
+
+        def capped_exception(error: Any) -> Any:
+            """``error``, or a stand-in of the same class name whose message fits the limit."""
+            if not isinstance(error, BaseException):
+                return error
+            try:
+                message = str(error)
+            except Exception:
+                return error
+            shown = state.cap_text(message, state.value_limit, "error message")
+            if shown is message:
+                return error
+            try:
+                stand_in = type(type(error).__name__, (Exception,), {"__module__": type(error).__module__})(shown)
+            except Exception:
+                return error
+            stand_in.__traceback__ = error.__traceback__
+            stand_in.__cause__, stand_in.__context__ = error.__cause__, error.__context__
+            stand_in.__suppress_context__ = error.__suppress_context__
+            return stand_in
+
+        def post_run_cell(result: Any) -> None:
+            # ipykernel builds the execute reply from this exception (str(err)) after the cell.
+            for name in ("error_in_exec", "error_before_exec"):
+                error = getattr(result, name, None)
+                if error is not None:
+                    setattr(result, name, capped_exception(error))
+
+        ip.events.register("post_run_cell", post_run_cell)
 
         try:
             ip.run_line_magic("colors", "nocolor")

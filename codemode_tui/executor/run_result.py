@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 NOTE_TRUNCATED = "output truncated"
+NOTE_VALUE_TRUNCATED = "value or error truncated"
 NOTE_RESTARTED = "kernel restarted, state lost"
 NOTE_TIMED_OUT = "timed out"
 NOTE_INTERRUPTED = "interrupted"
