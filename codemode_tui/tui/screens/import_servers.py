@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import ClassVar
 
 from textual import on, work
@@ -45,7 +45,7 @@ Importer = Callable[[ImportRequest], ImportReport]
 class ImportServersScreen(ModalScreen[ImportRequest | None]):
     """Asks for a file, then for any missing inputs; imports and reports when given an ``importer``."""
 
-    CSS_PATH: ClassVar[list[str | Path]] = [
+    CSS_PATH: ClassVar[list[str | PurePath]] = [
         Path(__file__).parent / "dialogs.tcss",
         Path(__file__).parent / "import_servers.tcss",
     ]
