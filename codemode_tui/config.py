@@ -761,3 +761,14 @@ def read_client_config(
     """Read another client's servers file from disk (see :func:`parse_client_config`)."""
     path = Path(path)
     return parse_client_config(_read_servers_text(path), file=path, inputs=inputs, save_inputs=save_inputs)
+
+
+def parse_input_values(items: Iterable[str]) -> dict[str, str]:
+    """``["id=value", ...]`` (the command line's ``--input``) as a mapping; the value may hold ``=``."""
+    values: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--input takes id=value, got {item!r}")
+        values[key.strip()] = value
+    return values

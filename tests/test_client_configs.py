@@ -17,6 +17,7 @@ from codemode_tui.config import (
     dump_servers,
     load_servers,
     parse_client_config,
+    parse_input_values,
     read_client_config,
     strip_jsonc,
 )
@@ -246,6 +247,15 @@ def test_keys_we_do_not_use_are_left_alone_and_a_relative_env_file_is_found(tmp_
     assert server.env_file == str(folder.resolve() / "secrets.env")
     assert server.resolved({}).env == {"TOKEN": "a b", "PLAIN": "x"}
     (folder / "secrets.env").unlink()
-    with pytest.raises(ConfigError, match="envFile .* not found") as err:
+    with pytest.raises(ConfigError, match=r"envFile .* not found") as err:
         server.resolved({})
     assert err.value.server == "dev"
+
+
+def test_input_values_from_the_command_line_shape(samples: Path) -> None:
+    values = parse_input_values(["perplexity-key=pp=x", " other = y"])
+    assert values == {"perplexity-key": "pp=x", "other": " y"}
+    with pytest.raises(ConfigError, match="id=value"):
+        parse_input_values(["novalue"])
+    client = read_client_config(samples / "vscode" / ".vscode" / "mcp.json", inputs=values)
+    assert client.missing_inputs == [] and "Perplexity" in client.servers
