@@ -28,6 +28,7 @@ from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
 from . import __version__
+from .executor import CodeModeConfig
 from .meta_tools import meta_description
 from .registry import ToolRegistry
 from .results import ToolError
@@ -126,18 +127,22 @@ def build_server(
     registry: ToolRegistry | None = None,
     allow_direct_calls: bool = False,
     max_answer_chars: int = DEFAULT_ANSWER_CHARS,
+    executor_config: CodeModeConfig | None = None,
 ) -> MCPServer:
     """The meta-tool server over ``workspace`` (already started by the caller), or over ``registry``.
 
     Given a :class:`ToolRegistry` (already discovered, and closed by its
     owner), the server makes a workspace around it; the sandbox it starts
     for ``execute_code`` is stopped when the server's lifespan ends.
-    ``max_answer_chars`` bounds each ``execute_code``/``run_skill`` answer.
+    ``max_answer_chars`` bounds each ``execute_code``/``run_skill`` answer;
+    ``executor_config`` sets how the workspace's sandbox runs code.
     """
     if (workspace is None) == (registry is None):
         raise TypeError("build_server needs a workspace or a registry (one of them)")
     owned = workspace is None
     ws = workspace if workspace is not None else Workspace(registry=registry)
+    if executor_config is not None:
+        ws.executor_config = executor_config
 
     @contextlib.asynccontextmanager
     async def lifespan(_: MCPServer) -> Any:

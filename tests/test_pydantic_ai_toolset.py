@@ -62,3 +62,112 @@ async def test_agent_discovers_and_runs_code() -> None:
         assert [call["tool"] for call in run["trace"]] == ["demo__calculate", "demo__calculate"]
         # The toolset runs through the one run path: the run is in the history, marked as the toolset's.
         assert [(r.source, r.status) for r in toolset.workspace.history.list()] == [("toolset", "ok")]
+
+
+def last_return(messages: list[ModelMessage]) -> object:
+    for message in reversed(messages):
+        for part in getattr(message, "parts", []):
+            if isinstance(part, ToolReturnPart):
+                return part.content
+    return None
+
+
+def code_then_answer(code: str):
+    """A model that runs ``code`` once, then answers with the run's JSON."""
+
+    def model(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        # Only this turn's messages count: a turn ends with the text answer.
+        turn_started = max(
+            (i for i, m in enumerate(messages) if any(isinstance(p, TextPart) for p in getattr(m, "parts", []))),
+            default=-1,
+        )
+        if not any(
+            isinstance(part, ToolReturnPart) for message in messages[turn_started + 1 :] for part in message.parts
+        ):
+            return ModelResponse(parts=[ToolCallPart("execute_code", {"code": code})])
+        return ModelResponse(parts=[TextPart(json.dumps(last_return(messages)))])
+
+    return model
+
+
+async def test_sandbox_outlives_agent_runs_and_keeps_turn_one_variables() -> None:
+    async with ToolRegistry([demo_stdio_config()]) as registry:
+        await registry.discover_all()
+        toolset = CodemodeToolset(registry)  # the default, isolated kernel sandbox
+        async with toolset:
+            first = await Agent(
+                FunctionModel(code_then_answer("import os\nx = 41\nos.getpid()")), toolsets=[toolset]
+            ).run("turn 1")
+            executor = toolset.workspace.executor
+            agent = Agent(FunctionModel(code_then_answer("x + 1, os.getpid()")), toolsets=[toolset])
+            second = await agent.run("turn 2", message_history=first.all_messages())
+            assert toolset.workspace.executor is executor  # no second sandbox
+            pid = json.loads(first.output)["value"]
+            again = json.loads(second.output)
+            assert again["success"], again
+            assert again["value"] == [42, pid]  # turn 1's variable, same kernel process
+        # Leaving the toolset's own block stops its sandbox.
+        assert not toolset.workspace.sessions and toolset.workspace._executor is None
+
+
+async def test_instructions_name_only_the_tools_it_has() -> None:
+    import re
+
+    async with ToolRegistry([demo_stdio_config()]) as registry:
+        await registry.discover_all()
+        for direct in (False, True):
+            toolset = CodemodeToolset(registry, config=CodeModeConfig(sandbox="eval"), allow_direct_tool_calls=direct)
+            seen: dict[str, object] = {}
+
+            def model(messages: list[ModelMessage], info: AgentInfo, seen: dict[str, object] = seen) -> ModelResponse:
+                seen["tools"] = {tool.name for tool in info.function_tools}
+                seen["instructions"] = info.instructions
+                return ModelResponse(parts=[TextPart("ok")])
+
+            async with toolset:
+                await Agent(FunctionModel(model), toolsets=[toolset]).run("hi")
+            tools = seen["tools"]
+            assert ("call_tool" in tools) is direct  # type: ignore[operator]
+            assert {"save_skill", "list_skills", "run_skill", "execute_code", "search_tools"} <= tools  # type: ignore[operator]
+            named = set(re.findall(r"\b([a-z]+(?:_[a-z]+)+)\b", str(seen["instructions"])))
+            meta_like = {
+                name
+                for name in named
+                if name.split("_")[0] in ("list", "search", "get", "execute", "run", "save", "call")
+            }
+            assert meta_like and meta_like <= tools, meta_like - tools  # type: ignore[operator]
+
+
+async def test_wrong_tool_names_get_suggestions_without_ending_the_run() -> None:
+    guesses = ["demo__calculat", "calculater", "demo__add_nots"]
+
+    def model(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        answers = [
+            part.content
+            for message in messages
+            for part in getattr(message, "parts", [])
+            if isinstance(part, ToolReturnPart)
+        ]
+        if len(answers) < len(guesses):
+            return ModelResponse(parts=[ToolCallPart("get_tool_details", {"tool_name": guesses[len(answers)]})])
+        if len(answers) == len(guesses):
+            return ModelResponse(
+                parts=[ToolCallPart("search_tools", {"query": "add numbers", "limit": 2, "include_schemas": True})]
+            )
+        return ModelResponse(parts=[TextPart(json.dumps(answers))])
+
+    async with ToolRegistry([demo_stdio_config()]) as registry:
+        await registry.discover_all()
+        toolset = CodemodeToolset(
+            registry, config=CodeModeConfig(sandbox="eval"), tool_reranker=lambda query, hits: list(reversed(hits))
+        )
+        async with toolset:
+            result = await Agent(FunctionModel(model), toolsets=[toolset]).run("find the calculator")
+        answers = json.loads(result.output)
+        for answer in answers[:3]:
+            assert "error" in answer and answer["suggestions"], answer
+        assert "demo__calculate" in answers[0]["suggestions"]
+        assert "demo__add_note" in answers[2]["suggestions"]
+        search = answers[3]
+        assert search["returned"] == 2 and "inputSchema" in search["tools"][0]
+        assert search["tools"][-1]["name"] == "demo__calculate"  # the reranker reversed the ranking

@@ -130,3 +130,125 @@ async def test_serve_over_http_with_direct_calls(config_file: Path, isolated_hom
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+# -- the server built from a registry, driven by the SDK's in-process Client ------------------------
+
+BIG_RUN = """\
+import sys
+print("start of output")
+print("x" * 300_000)
+print("end of output")
+sys.stderr.write("e" * 50_000)
+list(range(60_000))
+"""
+
+
+async def test_build_server_from_a_registry_lists_self_explaining_meta_tools() -> None:
+    from mcp.client import Client
+
+    from codemode_tui import ToolRegistry
+    from codemode_tui.meta_tools import META_TOOL_DEFINITIONS, MetaTools
+    from codemode_tui.server_mode import build_server
+    from tests.conftest import demo_stdio_config
+
+    async with ToolRegistry([demo_stdio_config()]) as registry:
+        await registry.discover_all()
+        server = build_server(registry=registry)
+        async with Client(server) as client:
+            listed = (await client.list_tools()).tools
+            by_name = {tool.name: tool for tool in listed}
+            cost = MetaTools(registry).context_cost()
+            assert sorted(cost["meta_tools"]["names"]) == sorted(by_name)  # every listed meta-tool is counted
+            for definition in META_TOOL_DEFINITIONS:
+                assert by_name[definition["name"]].description == definition["description"]
+            listed_chars = sum(
+                len(json.dumps(tool.model_dump(by_alias=True, exclude_none=True), separators=(",", ":")))
+                for tool in listed
+            )
+            assert 0.5 * listed_chars <= cost["meta_tools"]["characters"] <= 1.2 * listed_chars
+            execute = by_name["execute_code"].description
+            for rule in ("from generated.servers.<server> import <tool>", "structured", "dict", "output schema"):
+                assert rule in execute
+            for rule in ("Top-level await", "asyncio.gather", "ToolError"):
+                assert rule in execute
+
+            details = structured(await client.call_tool("get_tool_details", {"tool_name": "demo__add_note"}))
+            assert details["signature"].startswith("async def add_note(*, title: str, body: str = ''")
+            assert "= ..." not in details["signature"].split("body")[0]
+            params = {p["name"]: p for p in details["parameters"]}
+            assert params["title"]["required"] is True and "default" not in params["title"]
+            assert params["body"] == {
+                "name": "body",
+                "type": "str",
+                "required": False,
+                "default": "",
+                "description": "Text of the note",
+            }
+            found = structured(await client.call_tool("search_tools", {"query": "file operations", "limit": 3}))
+            assert {"name", "description", "server", "score"} <= set(found["tools"][0])
+            assert "hits" not in found
+
+
+async def test_execute_code_answer_is_model_sized_compact_and_says_what_was_cut() -> None:
+    from mcp.client import Client
+
+    from codemode_tui import ToolRegistry
+    from codemode_tui.server_mode import build_server
+    from tests.conftest import demo_stdio_config
+
+    async with ToolRegistry([demo_stdio_config()]) as registry:
+        await registry.discover_all()
+        async with Client(build_server(registry=registry)) as client:
+            answer = await client.call_tool("execute_code", {"code": BIG_RUN, "timeout": 60})
+            assert not answer.is_error
+            assert answer.structured_content is None and len(answer.content) == 1  # no second copy
+            text = answer.content[0].text
+            assert len(text) <= 20_000
+            run = json.loads(text)
+            assert text == json.dumps(run, ensure_ascii=False, separators=(",", ":"))  # compact
+            assert run["success"] is True
+            assert run["stdout"].startswith("start of output") and run["stdout"].rstrip().endswith("end of output")
+            assert "characters of stdout cut to fit the answer" in run["stdout"] and "print less" in run["stdout"]
+            assert "characters of stderr cut" in run["stderr"]
+            assert run["value_truncated"] is True and "return a smaller value" in run["value"]
+            assert run["value"].startswith("[0,1,2,3")
+            assert set(run["cut"]) == {"stdout", "stderr", "value"}
+            assert run["cut"]["stdout"] > 280_000
+
+            failing = await client.call_tool("execute_code", {"code": "raise ValueError('boom ' * 20_000)"})
+            failed = json.loads(failing.content[0].text)
+            assert len(failing.content[0].text) <= 20_000
+            assert failed["success"] is False and failed["error"]["type"] == "ValueError"
+            assert failed["error"]["message"].startswith("boom boom") and "cut to fit" in failed["error"]["message"]
+
+            small = json.loads((await client.call_tool("execute_code", {"code": "print('hi'); 6 * 7"})).content[0].text)
+            assert small["stdout"] == "hi\n" and small["value"] == 42 and "cut" not in small
+
+        async with Client(build_server(registry=registry, max_answer_chars=5_000)) as client:
+            text = (await client.call_tool("execute_code", {"code": BIG_RUN})).content[0].text
+            assert len(text) <= 5_000 and "cut to fit" in text
+
+
+async def test_queued_execute_code_waits_without_spending_its_timeout() -> None:
+    import asyncio
+
+    from mcp.client import Client
+
+    from codemode_tui import ToolRegistry
+    from codemode_tui.server_mode import build_server
+    from tests.conftest import demo_stdio_config
+
+    async with ToolRegistry([demo_stdio_config()]) as registry:
+        await registry.discover_all()
+        async with Client(build_server(registry=registry)) as client:
+            await client.call_tool("execute_code", {"code": "1"})  # the sandbox is up
+            first = client.call_tool("execute_code", {"code": "import time\ntime.sleep(2.5)\n'first'"})
+            task = asyncio.ensure_future(first)
+            await asyncio.sleep(0.5)  # the first run holds the sandbox
+            second = await client.call_tool("execute_code", {"code": "'second'", "timeout": 1.5})
+            done = await task
+            run = json.loads(second.content[0].text)
+            assert run["success"] is True and run["value"] == "second", run  # its 1.5 s started after the wait
+            assert any(note.startswith("waited") and "for another run" in note for note in run["notes"]), run
+            assert json.loads(done.content[0].text)["value"] == "first"
