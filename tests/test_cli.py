@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 @pytest.fixture
 def cli(isolated_home: Path, tmp_path: Path):
@@ -182,3 +184,63 @@ def test_run_and_skills_save_refuse_files_that_are_not_files(cli, tmp_path: Path
         out = cli(*command)  # a FIFO would block and /dev/zero fill the memory if read as a file
         assert out.returncode == 2 and out.stderr.startswith(f"error: cannot read {code}: "), out.stderr
         assert out.stderr.count("\n") == 1
+
+
+async def test_generated_bindings_pass_mypy_strict_with_codemode_tui_installed(tmp_path: Path) -> None:
+    """A user's script type-checks against bindings in a generated folder, outside this test suite.
+
+    mypy finds codemode-tui as an installed package (a venv whose site-packages
+    points at the project, as an editable install does); an installed package
+    without a ``py.typed`` marker is ``import-untyped`` to mypy, so the package
+    must ship one.  The engine's own modules are skipped (``follow_imports``):
+    what is checked is the user's script, the bindings and how they resolve.
+    """
+    from codemode_tui import ToolRegistry
+    from codemode_tui.codegen import PythonCodeGenerator
+    from tests.conftest import demo_stdio_config
+
+    async with ToolRegistry([demo_stdio_config()]) as registry:
+        await registry.discover_all()
+        PythonCodeGenerator(tmp_path / "bindings").generate_from_tools(registry.list_tools())
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    (Path(site) / "codemode_tui_project.pth").write_text(str(ROOT) + "\n")
+    script = tmp_path / "bindings" / "job.py"
+    script.write_text(
+        "from generated.servers.demo import calculate, read_file\n\n\n"
+        "async def main() -> str:\n"
+        "    product = await calculate(a=6, b=7, op='multiply')\n"
+        "    text = await read_file(path='notes.txt')\n"
+        "    return f'{product} {text}'\n"
+    )
+    config = tmp_path / "mypy.ini"
+    config.write_text("[mypy]\n\n[mypy-codemode_tui.*]\nfollow_imports = skip\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("MYPYPATH", "PYTHONPATH")}
+    checked = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--python-executable",
+            str(python),
+            "--config-file",
+            str(config),
+            "--cache-dir",
+            str(tmp_path / "mypy-cache"),
+            "job.py",
+        ],
+        cwd=script.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
