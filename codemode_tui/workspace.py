@@ -44,6 +44,7 @@ from .executor.bridge import ToolCallCallback
 from .executor.output import OutputCallback
 from .executor.run_result import NOTE_INTERRUPTED
 from .meta_tools import MetaTools
+from .names import sanitize_identifier
 from .registry import ToolRegistry
 from .search import SearchIndex
 from .snippets import RunHistory, SnippetError, SnippetStore
@@ -288,6 +289,12 @@ class Workspace:
             incoming, failed, missing = client.servers, client.failed, client.missing_inputs
         else:
             incoming = dict(source)
+        taken = {sanitize_identifier(name, fallback="server"): name for name in self.servers}
+        for name in list(incoming):
+            other = taken.get(sanitize_identifier(name, fallback="server"), name)
+            if other != name:  # a-b beside our a_b: one module for two servers
+                failed[name] = f"becomes the same Python module as the server {other!r} you have; rename one"
+                del incoming[name]
         merged, report = merge_servers(self.servers, incoming, replace=replace)
         self._check_writable()
         check_module_names(merged)

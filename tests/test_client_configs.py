@@ -259,3 +259,14 @@ def test_input_values_from_the_command_line_shape(samples: Path) -> None:
         parse_input_values(["novalue"])
     client = read_client_config(samples / "vscode" / ".vscode" / "mcp.json", inputs=values)
     assert client.missing_inputs == [] and "Perplexity" in client.servers
+
+
+def test_a_name_that_clashes_with_a_server_we_have_is_reported_not_fatal(tmp_path: Path) -> None:
+    workspace = Workspace()
+    workspace.add_server(MCPServerConfig(name="my_tools", command="x"))
+    source = tmp_path / "mcp.json"
+    source.write_text('{"mcpServers": {"my-tools": {"command": "y"}, "fresh": {"command": "z"}}}')
+    report = workspace.import_servers(source)
+    assert report.added == ["fresh"]
+    assert "'my_tools'" in report.failed["my-tools"]
+    assert set(load_servers(paths.servers_file())) == {"demo", "my_tools", "fresh"}
