@@ -340,9 +340,21 @@ def setup(params: dict[str, Any]) -> dict[str, Any]:
             shown = state.cap_text(message, state.value_limit, "error message")
             if shown is message:
                 return error
-            try:
-                stand_in = type(type(error).__name__, (Exception,), {"__module__": type(error).__module__})(shown)
-            except Exception:
+            stand_in = None
+            original = type(error)
+            # A subclass of the original keeps isinstance checks (IPython's own, for SyntaxError) true;
+            # a class whose layout forbids that gets a plain Exception of the same name.
+            for bases in ((original,), (Exception,)):
+                namespace = {"__module__": original.__module__, "__init__": lambda self, *args: None}
+                namespace["__str__"] = lambda self, text=shown: text
+                try:
+                    kind = type(original.__name__, bases, namespace)
+                    stand_in = kind.__new__(kind)
+                    BaseException.__init__(stand_in, shown)
+                    break
+                except Exception:
+                    stand_in = None
+            if stand_in is None:
                 return error
             stand_in.__traceback__ = error.__traceback__
             stand_in.__cause__, stand_in.__context__ = error.__cause__, error.__context__
