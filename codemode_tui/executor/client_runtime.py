@@ -183,7 +183,11 @@ def inherit_context_in_threads(when: Callable[[], bool] | None = None) -> None:
 
     def start(self: threading.Thread) -> None:
         if wanted():
-            self._codemode_context = contextvars.copy_context()  # type: ignore[attr-defined]
+            if "_context" in self.__dict__:  # Python 3.14+: the thread runs in self._context
+                if self._context is None:  # type: ignore[attr-defined]
+                    self._context = contextvars.copy_context()  # type: ignore[attr-defined]
+            else:
+                self._codemode_context = contextvars.copy_context()  # type: ignore[attr-defined]
         thread_start(self)
 
     def run_inside(self: threading.Thread) -> None:
