@@ -538,6 +538,7 @@ async def serve(
     port: int = 8000,
     allow_direct_calls: bool = False,
     token: str | None = None,
+    max_answer_chars: int = DEFAULT_ANSWER_CHARS,
 ) -> None:
     """Discover every server, warm the sandbox, then serve until the client goes away.
 
@@ -551,7 +552,7 @@ async def serve(
         for outcome in outcomes.values():
             state = f"{len(outcome.tools)} tools" if outcome.ok else f"failed: {outcome.error}"
             print(f"codemode-tui serve: {outcome.server}: {state}", file=sys.stderr)
-        server = build_server(workspace, allow_direct_calls=allow_direct_calls)
+        server = build_server(workspace, allow_direct_calls=allow_direct_calls, max_answer_chars=max_answer_chars)
         if transport == "stdio":
             await workspace.ensure_executor()
             await warm

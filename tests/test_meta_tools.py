@@ -71,19 +71,19 @@ async def test_list_tool_names_filters_limits_and_says_when_truncated(meta: Meta
 async def test_search_tools_gives_compact_ranked_hits(meta: MetaTools) -> None:
     answer = meta.search_tools("what time is it in Tokyo", limit=3)
     assert roundtrips_as_json(answer) == answer
-    names = [hit["name"] for hit in answer["hits"]]
+    names = [hit["name"] for hit in answer["tools"]]
     assert "time__get_current_time" in names[:2]
-    first = answer["hits"][0]
+    first = answer["tools"][0]
     assert set(first) == {"name", "server", "tool", "description", "score"}
     assert first["server"] == "time" and "\n" not in first["description"]
-    assert answer["returned"] == len(answer["hits"]) <= 3 and answer["total"] >= answer["returned"]
+    assert answer["returned"] == len(answer["tools"]) <= 3 and answer["total"] >= answer["returned"]
 
     with_schemas = meta.search_tools("multiply two numbers", limit=1, include_schemas=True)
-    hit = with_schemas["hits"][0]
+    hit = with_schemas["tools"][0]
     assert hit["name"] == "demo__calculate" and hit["inputSchema"]["properties"]["op"]
 
     assert meta.search_tools("read", server="time")["total"] == 0
-    scores = [hit["score"] for hit in meta.search_tools("file", limit=10)["hits"]]
+    scores = [hit["score"] for hit in meta.search_tools("file", limit=10)["tools"]]
     assert scores == sorted(scores, reverse=True)
     truncated = meta.search_tools("file", limit=1)
     assert truncated["truncated"] and truncated["total"] > 1
