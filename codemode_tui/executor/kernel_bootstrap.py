@@ -348,7 +348,7 @@ def setup(params: dict[str, Any]) -> dict[str, Any]:
                 namespace = {"__module__": original.__module__, "__init__": lambda self, *args: None}
                 namespace["__str__"] = lambda self, text=shown: text
                 try:
-                    kind = type(original.__name__, bases, namespace)
+                    kind: Any = type(original.__name__, bases, namespace)
                     stand_in = kind.__new__(kind)
                     BaseException.__init__(stand_in, shown)
                     break
