@@ -365,6 +365,8 @@ class ToolRegistry:
 
     async def close(self) -> None:
         """Close every session, in reverse order of creation, without raising."""
+        for task in list(self._refreshing.values()):
+            task.cancel()  # a pending rediscovery of a closing server has nothing left to do
         for conn in reversed(list(self._connections.values())):
             await conn.close()
         if self._background:

@@ -171,3 +171,31 @@ async def test_wrong_tool_names_get_suggestions_without_ending_the_run() -> None
         search = answers[3]
         assert search["returned"] == 2 and "inputSchema" in search["tools"][0]
         assert search["tools"][-1]["name"] == "demo__calculate"  # the reranker reversed the ranking
+
+
+async def test_direct_tool_calls_are_opt_in_and_answer_wrong_names_with_suggestions() -> None:
+    calls = [
+        ("call_tool", {"tool_name": "demo__calculate", "arguments": {"a": 2, "b": 5, "op": "multiply"}}),
+        ("call_tool", {"tool_name": "demo__calculat", "arguments": {}}),
+    ]
+
+    def model(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        answers = [
+            part.content
+            for message in messages
+            for part in getattr(message, "parts", [])
+            if isinstance(part, ToolReturnPart)
+        ]
+        if len(answers) < len(calls):
+            name, args = calls[len(answers)]
+            return ModelResponse(parts=[ToolCallPart(name, args)])
+        return ModelResponse(parts=[TextPart(json.dumps(answers))])
+
+    async with ToolRegistry([demo_stdio_config()]) as registry:
+        await registry.discover_all()
+        toolset = CodemodeToolset(registry, config=CodeModeConfig(sandbox="eval"), allow_direct_tool_calls=True)
+        async with toolset:
+            result = await Agent(FunctionModel(model), toolsets=[toolset]).run("multiply 2 by 5")
+        product, wrong = json.loads(result.output)
+        assert product == 10.0
+        assert "demo__calculate" in wrong["suggestions"] and "error" in wrong
