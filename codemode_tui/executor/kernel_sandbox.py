@@ -7,10 +7,12 @@ to it (:class:`~.local_kernel.ZmqKernelChannel`).  No Jupyter Server, so no
 token on any command line and no websocket message limit.
 
 ``sandbox="jupyter"`` uses the server at ``jupyter_url`` as it is (its kernels
-get that server's environment).  The kernel's lifecycle there goes through
-code-sandboxes' ``JupyterServerSandbox`` (attached by URL: it checks the
-server, creates a kernel of our own, restarts and shuts it down); runs go
-through :class:`~.kernel_channel.KernelChannel`, the websocket transport.
+get that server's environment).  The sandbox creates a kernel of its own there
+(never reusing someone else's), restarts and shuts it down through the
+server's REST API, and runs cells over :class:`~.kernel_channel.KernelChannel`,
+the websocket transport.  The token travels only in an ``Authorization``
+header: code-sandboxes' ``JupyterServerSandbox``, used here before, put it in
+request URLs that its HTTP and websocket libraries write to debug logs.
 
 Either way the sandbox recovers on its own: a kernel that died (crash,
 ``kill -9``, the memory limit), a connection dropped because the kernel sent
@@ -26,7 +28,6 @@ import asyncio
 import contextlib
 import logging
 import shutil
-import threading
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse, urlunparse
@@ -47,18 +48,6 @@ VALUE_LIMIT = 1_000_000
 #: Largest message the host accepts from a local kernel (ZMQ_MAXMSGSIZE): values, errors and display data
 #: are capped in the kernel far below this; anything bigger drops the connection and the kernel is replaced.
 MIN_MESSAGE_LIMIT = 64 << 20
-
-
-def _import_code_sandboxes() -> tuple[Any, Any]:
-    from code_sandboxes import SandboxConfig
-    from code_sandboxes.sandboxes.jupyter_server import JupyterServerSandbox
-
-    return JupyterServerSandbox, SandboxConfig
-
-
-def _quietly(function: Any, *args: Any, **kwargs: Any) -> None:
-    with contextlib.suppress(Exception):
-        function(*args, **kwargs)
 
 
 def split_token(url: str, token: str | None) -> tuple[str, str | None]:
@@ -97,7 +86,8 @@ class KernelSandbox(Sandbox):
         self.kernel: KernelProcess | None = None
         self.channel: KernelProtocol | None = None
         self.kernel_info: dict[str, Any] = {}
-        self._cs: Any = None  # code_sandboxes.JupyterServerSandbox
+        self._api: KernelChannel | None = None
+        self._kernel_id: str | None = None
         self._url = ""
         self._token: str | None = None
         self._params: dict[str, Any] = {}
@@ -156,29 +146,19 @@ class KernelSandbox(Sandbox):
 
     async def _start_remote(self) -> None:
         timeout = self.config.startup_timeout
-        # code-sandboxes takes half a second to import: do it while the server is asked.
-        importing = asyncio.ensure_future(asyncio.to_thread(_import_code_sandboxes))
+        url, token = split_token(self.config.jupyter_url or "", self.config.jupyter_token)
+        self._url, self._token = url, token
+        if self._api is None:
+            self._api = KernelChannel(url, token, "-")  # REST only; the token travels in a header, never a URL
+        await self._preflight()
         try:
-            url, token = split_token(self.config.jupyter_url or "", self.config.jupyter_token)
-            self._url, self._token = url, token
-            await self._preflight(url, token)
-        finally:
-            sandbox_class, sandbox_config = await importing
-        self._cs = sandbox_class(
-            config=sandbox_config(timeout=timeout, name="codemode"), server_url=url, token=token, reuse_kernel=False
-        )
-        try:
-            await asyncio.to_thread(self._cs.start)
-        except Exception as exc:
-            message = redact(str(exc), token)
-            raise SandboxStartError(f"the Jupyter Server at {url} could not start a kernel: {message}") from None
-        kernel_client = self._cs.kernel_client
-        kernel_id = kernel_client.id
-        # Its own websocket would queue every message of the session unread: ours streams them.  Closing it
-        # can wait ~10 s for the websocket library's close handshake, so it closes in the background.
-        threading.Thread(
-            target=_quietly, args=(kernel_client.stop,), kwargs={"shutdown_kernel": False}, daemon=True
-        ).start()
+            created = await self._api.rest("POST", "/api/kernels", body={}, timeout=timeout)
+            kernel_id = str(created["id"])
+        except (KernelChannelError, KeyError) as exc:
+            raise SandboxStartError(
+                f"the Jupyter Server at {url} could not start a kernel: {redact(str(exc), token)}"
+            ) from None
+        self._kernel_id = kernel_id
         channel = KernelChannel(url, token, kernel_id)
         channel.on_kernel_lost = self._on_kernel_lost
         self.channel = channel
@@ -188,16 +168,21 @@ class KernelSandbox(Sandbox):
         except KernelChannelError as exc:
             raise SandboxStartError(redact(str(exc), token)) from None
 
-    async def _preflight(self, url: str, token: str | None) -> None:
+    async def _preflight(self) -> None:
         """Fail fast, with the reason, when the server is unreachable or refuses the token."""
-        probe = KernelChannel(url, token, "-")
+        assert self._api is not None
         try:
-            await probe.rest("GET", "/api/status", timeout=min(10.0, self.config.startup_timeout))
+            await self._api.rest("GET", "/api/status", timeout=min(10.0, self.config.startup_timeout))
         except KernelChannelError as exc:
             hint = " (check the token)" if " 403 " in f" {exc} " or " 401 " in f" {exc} " else ""
-            raise SandboxStartError(f"{redact(str(exc), token)}{hint}") from None
-        finally:
-            await probe.close()
+            raise SandboxStartError(f"{redact(str(exc), self._token)}{hint}") from None
+
+    async def _shutdown_remote_kernel(self, timeout: float) -> None:
+        """Ask the server to shut our kernel down (it may be gone already, with the server)."""
+        kernel_id, self._kernel_id = self._kernel_id, None
+        if kernel_id is not None and self._api is not None:
+            with contextlib.suppress(Exception):
+                await self._api.rest("DELETE", f"/api/kernels/{kernel_id}", timeout=timeout)
 
     def _on_kernel_lost(self, state: str) -> None:
         self._needs_bootstrap = True
@@ -242,18 +227,15 @@ class KernelSandbox(Sandbox):
         if kernel is not None:
             await asyncio.to_thread(kernel.stop, 0.5)
             await asyncio.to_thread(shutil.rmtree, kernel.folder, True)
-        cs, self._cs = self._cs, None
-        if cs is not None:  # the server shuts the old kernel down (if it is still there) in the background
-            threading.Thread(target=_quietly, args=(cs.stop,), name="codemode-kernel-shutdown", daemon=True).start()
+        await self._shutdown_remote_kernel(1.0)
         self.kernel_info = {}
 
     async def _ensure_ready(self) -> None:
         channel = self.channel
         if channel is None or channel.lost is not None:
             # Gone for good (a dead local kernel, a dropped connection, a server that went away): start anew.
-            if channel is not None or self.kernel is not None or self._cs is not None:
-                self.restarted_unexpectedly = True
             await self._replace_kernel()
+            self.restarted_unexpectedly = True  # a kernel was running before: its state is gone
         elif self._needs_bootstrap:  # the Jupyter Server restarted the kernel behind the same websocket
             try:
                 await channel.wait_ready(self.config.startup_timeout)
@@ -309,9 +291,25 @@ class KernelSandbox(Sandbox):
         await self._ensure_ready()
         assert self.channel is not None
         outcome = CellOutcome()
-        handler = self._handler(outcome, output)
+        record = self._handler(outcome, output)
+        started = False
+
+        def handler(message: dict[str, Any]) -> None:
+            nonlocal started
+            started = True
+            record(message)
+
         try:
-            reply = await self.channel.execute(code, msg_id=run_id, on_message=handler)
+            try:
+                reply = await self.channel.execute(code, msg_id=run_id, on_message=handler)
+            except KernelDied:
+                if started:
+                    raise
+                # The kernel was gone before it began this cell (killed between runs): the code never
+                # ran, so run it once on the fresh kernel.  The result still says the state was lost.
+                await self._ensure_ready()
+                assert self.channel is not None
+                reply = await self.channel.execute(code, msg_id=run_id, on_message=handler)
             if reply.get("status") == "aborted":
                 # ipykernel can drop a request that arrives right after an interrupted one: send it again.
                 reply = await self.channel.execute(code, msg_id=run_id, on_message=handler)
@@ -336,14 +334,15 @@ class KernelSandbox(Sandbox):
 
     async def restart(self) -> None:
         channel = self.channel
-        if self.config.sandbox == "local" or channel is None or channel.lost is not None or self._cs is None:
+        if self.config.sandbox == "local" or channel is None or channel.lost is not None or self._api is None:
             await self._replace_kernel()
             return
         channel.expect_restart = True
         try:
-            accepted = await asyncio.to_thread(self._cs.restart_kernel)
-            if accepted:
-                await channel.wait_ready(self.config.startup_timeout)
+            path = f"/api/kernels/{self._kernel_id}/restart"
+            await self._api.rest("POST", path, timeout=self.config.startup_timeout)
+            await channel.wait_ready(self.config.startup_timeout)
+            accepted = True
         except Exception as exc:
             log.info(
                 "the Jupyter Server did not restart the kernel (%s); starting a new one", redact(str(exc), self._token)
@@ -375,15 +374,8 @@ class KernelSandbox(Sandbox):
         if kernel is not None:
             # The nanny kills the kernel's whole tree (detached children included) when its pipe closes.
             await asyncio.to_thread(kernel.stop, 1.0)
-        cs, self._cs = self._cs, None
-        if cs is not None:
-            # The server shuts the kernel down and reaps it; give it a moment, never more.
-            done = threading.Event()
-
-            def shutdown() -> None:
-                with contextlib.suppress(Exception):
-                    cs.stop()
-                done.set()
-
-            threading.Thread(target=shutdown, name="codemode-kernel-shutdown", daemon=True).start()
-            await asyncio.to_thread(done.wait, 1.2)
+        await self._shutdown_remote_kernel(1.0)
+        api, self._api = self._api, None
+        if api is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(api.close(), 0.2)
