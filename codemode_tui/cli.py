@@ -382,12 +382,17 @@ def cmd_skills_export(args: argparse.Namespace) -> int:
 
 
 def cmd_skills_import(args: argparse.Namespace) -> int:
-    from .snippets import import_skill
+    from .snippets.skills import import_skills
 
     workspace = _workspace(args)
-    snippet = import_skill(Path(args.dir))
-    saved = workspace.snippets.save(snippet, overwrite=args.overwrite, tools=workspace.registry.list_tools())
-    _err(f"imported skill {saved.name!r}")
+    snippets = import_skills(Path(args.dir))  # every script of the folder, the main one first
+    for snippet in snippets:  # all are checked before any is saved: a name clash saves none
+        if not args.overwrite and workspace.snippets.exists(snippet.name):
+            raise SnippetError(f"a skill named {snippet.name!r} already exists; import with --overwrite to replace it")
+    for snippet in snippets:
+        saved = workspace.snippets.save(snippet, overwrite=args.overwrite, tools=workspace.registry.list_tools())
+        params = " ".join(p.name + ("" if p.required else "?") for p in saved.parameters)
+        _err(f"imported skill {saved.name!r}" + (f"  [{params}]" if params else ""))
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -132,3 +133,131 @@ def test_cli_save_run_export_and_the_exported_script(tmp_path: Path, isolated_ho
     assert cli(isolated_home, "skills", "delete", "multiply-and-save").returncode == 0
     assert cli(isolated_home, "skills", "import", str(folder)).returncode == 0
     assert json.loads(cli(isolated_home, "skills", "list", "--json").stdout)[0]["name"] == "multiply-and-save"
+
+
+# -- agent-skills' own runner ------------------------------------------------------------
+
+needs_agent_skills = pytest.mark.skipif(
+    importlib.util.find_spec("agent_skills") is None, reason="agent-skills is not installed (pip install agent-skills)"
+)
+
+
+def _export_demo_skill(out: Path) -> Path:
+    snippet = Snippet(
+        name="multiply-and-save",
+        code=CODE,
+        description="Multiply two numbers and save the result",
+        parameters=PARAMS,
+        servers=["demo"],
+    )
+    from codemode_tui.snippets import export_skill
+
+    return export_skill(snippet, out, servers={"demo": demo_stdio_config()})
+
+
+@needs_agent_skills
+async def test_an_exported_skill_runs_under_agent_skills_runner_with_its_parameters(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agent_skills import AgentSkillsToolset, SandboxExecutor
+    from code_sandboxes import CodeSandboxClient
+
+    folder = _export_demo_skill(tmp_path / "skills")
+    script = folder / "scripts" / "multiply_and_save.py"
+    assert "await " not in script.read_text() and "async " not in script.read_text()
+    # The runner execs the script with a bare __file__, relative to wherever the agent runs:
+    # a servers.json there must not be taken for the skill's own.
+    elsewhere = tmp_path / "agent-cwd"
+    elsewhere.mkdir()
+    (elsewhere / "servers.json").write_text('{"mcpServers": {"demo": {"command": "false"}}}')
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.setattr(sys, "argv", list(sys.argv))  # the eval sandbox sets the host's sys.argv
+    client = CodeSandboxClient.create(variant="eval")
+    toolset = AgentSkillsToolset(directories=[tmp_path / "skills"], executor=SandboxExecutor(client))
+    listed = await toolset.call_tool("list_skills", {}, None, None)
+    assert "multiply-and-save" in str(listed)
+    assert "--label" in str(await toolset.call_tool("load_skill", {"skill_name": "multiply-and-save"}, None, None))
+    ran = await toolset.call_tool(
+        "run_skill_script",
+        {
+            "skill_name": "multiply-and-save",
+            "script_name": "multiply_and_save",
+            "kwargs": {"label": "area", "factor": 2},
+        },
+        None,
+        None,
+    )
+    assert ran["success"], ran
+    assert ran["stdout"].splitlines() == ["area = 12.0", "12.0"]
+    # The same script through the runner's executor with plain CLI arguments, and a missing parameter.
+    executor = SandboxExecutor(client)
+    direct = await executor.execute("multiply-and-save", "multiply_and_save", script, ["--label", "vol", "--base", "2"])
+    assert direct["success"] and direct["stdout"].splitlines() == ["vol = 14.0", "14.0"], direct
+    missing = await executor.execute("multiply-and-save", "multiply_and_save", script, [])
+    assert not missing["success"] and missing["exit_code"] == 2
+    assert "needs a value for parameter 'label'" in missing["stderr"]
+
+
+FOREIGN_MAIN = '''\
+"""Repeat a text."""
+import argparse
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--text", required=True, help="What to repeat")
+parser.add_argument("--times", type=int, default=2, help="How many times")
+parser.add_argument("--shout", action="store_true", help="Upper case")
+parser.add_argument("--sep", help="Separator (default a space)")
+args = parser.parse_args()
+word = args.text.upper() if args.shout else args.text
+print((args.sep or " ").join([word] * args.times))
+'''
+
+FOREIGN_OTHER = """\
+import argparse
+import sys
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("words", help="Words to count")
+    print(len(parser.parse_args().words.split()), sys.argv[0])
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+async def test_importing_a_skill_folder_keeps_every_script_and_their_argparse_options_are_parameters(
+    tmp_path: Path, isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "text-tools"
+    (folder / "scripts").mkdir(parents=True)
+    (folder / "SKILL.md").write_text("---\nname: text-tools\ndescription: Small text helpers\n---\n\n# Text tools\n")
+    (folder / "scripts" / "text_tools.py").write_text(FOREIGN_MAIN)
+    (folder / "scripts" / "count_words.py").write_text(FOREIGN_OTHER)
+    imported = cli(isolated_home, "skills", "import", str(folder))
+    assert imported.returncode == 0, imported.stderr
+    store = SnippetStore()
+    assert sorted(s.name for s in store.list()) == ["text-tools", "text-tools-count-words"]
+    main = store.get("text-tools")
+    assert [(p.name, p.type, p.required) for p in main.parameters] == [
+        ("text", "str", True),
+        ("times", "int", False),
+        ("shout", "bool", False),
+        ("sep", "str", False),
+    ]
+    monkeypatch.setattr(sys, "argv", list(sys.argv))  # the eval sandbox sets the host's sys.argv
+    async with Workspace(registry=ToolRegistry([])) as workspace:
+        workspace.executor_config = CodeModeConfig(sandbox="eval")
+        await workspace.start()
+        shout = await workspace.run_skill("text-tools", {"text": "hi", "times": "3", "shout": "true"})
+        assert shout.success, shout.error
+        assert shout.stdout == "HI HI HI\n"
+        plain = await workspace.run_skill("text-tools", {"text": "ho", "sep": "-"})
+        assert plain.stdout == "ho-ho\n"
+        with pytest.raises(SnippetError, match="needs a value for parameter 'text'"):
+            await workspace.run_skill("text-tools", {})
+        counted = await workspace.run_skill("text-tools-count-words", {"words": "a b c"})
+        assert counted.success, counted.error
+        assert counted.stdout == "3 count_words.py\n"

@@ -14,17 +14,21 @@ strict YAML loaders and the simple line-splitting ones agree on them.
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
+import keyword
 import math
+import os
 import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..config import MCPServerConfig, dump_servers, parse_servers
+from ..files import read_user_file
 from .model import Snippet, SnippetError, SnippetParam, check_description, check_name
 
 if TYPE_CHECKING:
@@ -276,23 +280,75 @@ def _body(snippet: Snippet, needed_env: list[str], servers: list[str]) -> str:
     return "\n".join(out)
 
 
-def _script(snippet: Snippet) -> str:
+def _literal(value: Any) -> str:
+    """``repr(value)`` that never spells ``await `` or ``async `` (see :func:`_script`)."""
+    return repr(value).replace("await ", "await\\x20").replace("async ", "async\\x20")
+
+
+def _script(snippet: Snippet, servers_json: str) -> str:
+    """The exported script: a few literals and a call into the installed engine.
+
+    It must run both as ``python scripts/x.py`` and under agent-skills' runner,
+    which pastes the script into a string, execs it with a bare ``__file__``
+    (``x.py``, relative to wherever the agent runs) and, in its eval sandbox,
+    indents the whole cell into an ``async def`` as soon as the text contains
+    ``await `` or ``async ``.  So the script has no async code of its own (the
+    engine runs the event loop) and its string literals spell those words with an
+    escaped space; and it carries a copy of its servers (``SERVERS``), used when
+    ``servers.json`` is not beside a real ``__file__``.
+    """
     params = [p.to_dict() for p in snippet.parameters]
-    return (
+    usage = f"python scripts/{script_name(snippet.name)}.py" + "".join(
+        f" {_param_flag(p)} VALUE" for p in snippet.parameters if p.required
+    )
+    doc = f"{snippet.description}\n\nUsage: {usage}\n\nRun with --help for every parameter. Needs codemode-tui."
+    text = (
         "#!/usr/bin/env python3\n"
         f"{SCRIPT_MARKER}\n"
-        f'"""{snippet.name}: run with --help for its parameters.\n\n'
-        "Needs codemode-tui (pip install codemode-tui) and the servers in servers.json beside this file.\n"
-        '"""\n\n'
-        "import sys\nfrom pathlib import Path\n\n"
-        f"NAME = {snippet.name!r}\n"
-        f"DESCRIPTION = {snippet.description!r}\n"
-        f"PARAMETERS = {params!r}\n"
-        f"CODE = {snippet.code!r}\n\n"
+        f"{_literal(doc)}\n\n"
+        "import sys\n\n"
+        f"NAME = {_literal(snippet.name)}\n"
+        f"DESCRIPTION = {_literal(snippet.description)}\n"
+        f"PARAMETERS = {_literal(params)}\n"
+        f"CODE = {_literal(snippet.code)}\n"
+        f"SERVERS = {_literal(servers_json)}\n\n"
         'if __name__ == "__main__":\n'
-        "    from codemode_tui.snippets.skill_runtime import run_script\n\n"
-        '    sys.exit(run_script(NAME, DESCRIPTION, PARAMETERS, CODE, Path(__file__).with_name("servers.json")))\n'
+        "    from codemode_tui.snippets.skill_runtime import run_script\n"
+        "    from codemode_tui.snippets.skills import servers_file\n\n"
+        "    with servers_file(__file__, SERVERS) as servers:\n"
+        "        status = run_script(NAME, DESCRIPTION, PARAMETERS, CODE, servers)\n"
+        "    sys.exit(status)\n"
     )
+    assert "await " not in text and "async " not in text
+    return text
+
+
+@contextlib.contextmanager
+def servers_file(script_file: str, embedded: str) -> Iterator[Path]:
+    """The servers file an exported script runs with.
+
+    ``servers.json`` beside the script when ``script_file`` really is the script
+    (so a user's edits to it count); otherwise (agent-skills' runner gives a bare
+    ``x.py`` that is relative to nowhere) the copy embedded in the script, in a
+    private temporary file removed afterwards.
+    """
+    here = Path(script_file)
+    beside = here.with_name("servers.json")
+    try:
+        is_script = here.is_file() and SCRIPT_MARKER in here.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        is_script = False
+    if is_script and beside.is_file():
+        yield beside
+        return
+    fd, name = tempfile.mkstemp(prefix="codemode-skill-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(embedded)
+        yield Path(name)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
 
 
 def _references(tools: list[ToolDefinition], signature: Callable[[ToolDefinition], str] | None) -> str:
@@ -352,8 +408,10 @@ def export_skill(
         (staging / "SKILL.md").write_text(
             _frontmatter(snippet, allowed, license) + _body(snippet, needed_env, snippet.servers), encoding="utf-8"
         )
-        (staging / "scripts" / f"{script_name(snippet.name)}.py").write_text(_script(snippet), encoding="utf-8")
-        (staging / "scripts" / "servers.json").write_text(dump_servers(redacted), encoding="utf-8")
+        servers_json = dump_servers(redacted)
+        script = _script(snippet, servers_json)
+        (staging / "scripts" / f"{script_name(snippet.name)}.py").write_text(script, encoding="utf-8")
+        (staging / "scripts" / "servers.json").write_text(servers_json, encoding="utf-8")
         (staging / "references" / "tools.md").write_text(_references(called, signature), encoding="utf-8")
         if target.exists():
             shutil.rmtree(target)
@@ -379,37 +437,161 @@ def read_frontmatter(text: str) -> dict[str, str]:
     return meta
 
 
+def _read_text(path: Path, what: str) -> str:
+    try:
+        return read_user_file(path, what=what).decode("utf-8")
+    except UnicodeDecodeError:
+        raise SnippetError(f"{path} is not UTF-8 text") from None
+    except OSError as exc:
+        raise SnippetError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
 def import_skill(folder: Path) -> Snippet:
-    """Read a skill folder back as a snippet (not saved: the caller decides)."""
+    """Read a skill folder's main script back as a snippet (not saved: the caller decides)."""
+    return import_skills(folder)[0]
+
+
+def import_skills(folder: Path) -> list[Snippet]:
+    """Every script of a skill folder as a snippet, the main one first (none saved: the caller decides).
+
+    The main script is ``scripts/<name>.py`` (or the only or first one) and takes
+    the skill's name; each other script becomes ``<name>-<script>``.  A script
+    exported by codemode-tui comes back as the snippet it was; any other is kept
+    as it is, and its ``argparse`` options become the snippet's parameters (see
+    :func:`argparse_parameters`), so it runs with values instead of exiting with
+    a usage error.
+    """
     folder = Path(folder)
     skill_md = folder / "SKILL.md"
     if not skill_md.is_file():
         raise SnippetError(f"{folder} is not a skill folder: it has no SKILL.md")
-    meta = read_frontmatter(skill_md.read_text(encoding="utf-8"))
-    name = meta.get("name") or folder.name
+    meta = read_frontmatter(_read_text(skill_md, "SKILL.md"))
+    name = check_name(meta.get("name") or folder.name)
     scripts = sorted((folder / "scripts").glob("*.py")) if (folder / "scripts").is_dir() else []
-    preferred = folder / "scripts" / f"{script_name(name)}.py"
-    script = preferred if preferred.exists() else (scripts[0] if scripts else None)
-    if script is None:
+    if not scripts:
         raise SnippetError(f"{folder} has no Python script under scripts/ to open")
-    text = script.read_text(encoding="utf-8")
-    code, params = text, []
-    if SCRIPT_MARKER in text:
-        values = _literals(text)
-        code = str(values.get("CODE", text))
-        params = [SnippetParam.from_dict(p) for p in values.get("PARAMETERS", [])]
-    servers: list[str] = []
-    servers_file = script.with_name("servers.json")
-    if servers_file.exists():
-        servers = list(parse_servers(servers_file.read_text(encoding="utf-8"), file=servers_file))
-    return Snippet(
-        name=check_name(name),
-        description=meta.get("description", ""),
-        code=code,
-        parameters=params,
-        tools=meta.get("allowed-tools", "").split(),
-        servers=servers,
+    preferred = folder / "scripts" / f"{script_name(name)}.py"
+    main = preferred if preferred in scripts else scripts[0]
+    ordered = [main, *(s for s in scripts if s != main)]
+    description = meta.get("description", "")
+    snippets = []
+    for script in ordered:
+        text = _read_text(script, "script")
+        code, params = text, []
+        if SCRIPT_MARKER in text:
+            values = _literals(text)
+            code = str(values.get("CODE", text))
+            params = [SnippetParam.from_dict(p) for p in values.get("PARAMETERS", [])]
+        else:
+            params, prelude = argparse_parameters(text, script.name)
+            code = prelude + text
+        servers: list[str] = []
+        servers_json = script.with_name("servers.json")
+        if servers_json.exists():
+            servers = list(parse_servers(_read_text(servers_json, "servers file"), file=servers_json))
+        snippet_name = name if script == main else _sub_name(name, script.stem)
+        snippets.append(
+            Snippet(
+                name=check_name(snippet_name),
+                description=description if script == main else _sub_description(description, script.name),
+                code=code,
+                parameters=params,
+                tools=meta.get("allowed-tools", "").split(),
+                servers=servers,
+            )
+        )
+    return snippets
+
+
+def _sub_name(skill: str, stem: str) -> str:
+    part = re.sub(r"-+", "-", re.sub(r"[^a-z0-9]+", "-", stem.lower())).strip("-") or "script"
+    return f"{skill}-{part}"[:64].rstrip("-")
+
+
+def _sub_description(description: str, file: str) -> str:
+    text = f"{description} ({file})" if description else f"The {file} script of the skill"
+    return text if len(text) <= 1024 else description
+
+
+_ARGPARSE_TYPES = {"int": "int", "float": "float", "str": "str"}
+
+
+def argparse_parameters(source: str, script: str) -> tuple[list[SnippetParam], str]:
+    """The parameters of a script's ``parser.add_argument(...)`` calls, and a prelude that passes them.
+
+    A script run in the sandbox sees the kernel's ``sys.argv``, so its
+    ``parse_args()`` would fail; the prelude sets ``sys.argv`` from the snippet's
+    parameters (``--flag value`` for each given option, positionals in order,
+    bare ``--flag`` for ``store_true``).  An option without a default that is not
+    required gets an empty default and is left out when empty.
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return [], ""
+    params: list[SnippetParam] = []
+    argv: list[str] = []
+    seen: set[str] = set()
+    for node in ast.walk(tree):
+        if not (
+            isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "add_argument"
+        ):
+            continue
+        names = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+        if not names:
+            continue
+        keywords = {k.arg: k.value for k in node.keywords if k.arg}
+        flag = next((n for n in names if n.startswith("--")), names[0])
+        positional = not flag.startswith("-")
+        dest = _constant(keywords.get("dest")) or flag.lstrip("-").replace("-", "_")
+        if not isinstance(dest, str) or dest in ("help", "h"):
+            continue
+        var = dest if dest.isidentifier() and not keyword.iskeyword(dest) and not dest.startswith("_") else None
+        if var is None:
+            var = re.sub(r"\W", "_", dest).strip("_") + "_value"
+        if var in seen:
+            continue
+        seen.add(var)
+        action = _constant(keywords.get("action"))
+        help_text = _constant(keywords.get("help"))
+        description = str(help_text) if isinstance(help_text, str) else ""
+        description = " ".join(description.replace(": ", " - ").split())[:200]
+        kind = keywords.get("type")
+        ptype = _ARGPARSE_TYPES.get(kind.id, "str") if isinstance(kind, ast.Name) else "str"
+        default = _constant(keywords.get("default"))
+        required = positional or _constant(keywords.get("required")) is True
+        if action in ("store_true", "store_false"):
+            on = action == "store_true"
+            params.append(SnippetParam(var, "bool", not on if default is None else bool(default), description))
+            argv.append(f"if {var} is {on}:\n    _argv += [{flag!r}]\n")
+            continue
+        if required:
+            params.append(SnippetParam(var, ptype, description=description))
+        else:
+            fallback = default if isinstance(default, (int, float, str)) and not isinstance(default, bool) else ""
+            if ptype != "str" and fallback == "":
+                ptype = "str"  # an empty default reads as "not given"; the script converts the text itself
+            params.append(SnippetParam(var, ptype, fallback, description))
+        if positional:
+            argv.append(f"_argv += [str({var})]\n")
+        else:
+            argv.append(f"if {var} != '':\n    _argv += [{flag!r}, str({var})]\n")
+    if not params:
+        return [], ""
+    prelude = (
+        "# codemode-tui: this script's command-line options come from the skill's parameters\n"
+        f"import sys as _sys\n_argv = [{script!r}]\n" + "".join(argv) + "_sys.argv = _argv\ndel _argv\n"
     )
+    return params, prelude
+
+
+def _constant(node: ast.expr | None) -> Any:
+    if node is None:
+        return None
+    try:
+        return ast.literal_eval(node)
+    except ValueError:
+        return None
 
 
 def _literals(source: str) -> dict[str, Any]:
