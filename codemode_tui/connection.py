@@ -29,7 +29,7 @@ from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
 from . import paths
-from .config import MCPServerConfig
+from .config import ConfigError, MCPServerConfig
 from .tool_types import Status
 
 STDERR_LINES = 200
@@ -149,7 +149,9 @@ class ServerConnection:
                 ready.set_exception(ConnectionFailed("the connection was closed before it was ready"))
 
     async def _open(self, stack: AsyncExitStack) -> ClientSession:
-        cfg = self.config
+        # Placeholders (${VAR}, an envFile, VS Code inputs given for this session) are filled
+        # here and only here: the saved config and every message keep the placeholders.
+        cfg = self.config.resolved()
         if cfg.transport == "stdio":
             command = cfg.command or ""
             if os.sep not in command and shutil.which(command) is None:
@@ -210,6 +212,8 @@ class ServerConnection:
 
     def _explain_start_failure(self, exc: BaseException) -> str:
         exc = _flatten(exc)
+        if isinstance(exc, ConfigError):
+            return str(exc)
         cfg = self.config
         if isinstance(exc, TimeoutError):
             return self._with_stderr(

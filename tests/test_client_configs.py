@@ -154,6 +154,26 @@ async def test_a_server_from_a_vscode_file_connects_with_its_variables_filled(
     assert (home / "data" / "demo" / "scratch" / "hello.txt").read_text() == "hi"
 
 
+async def test_the_registry_fills_placeholders_when_it_connects_and_names_a_missing_variable(
+    samples: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = read_client_config(samples / "vscode" / ".vscode" / "mcp.json").servers["notes-demo"]
+    assert "${" in (config.command or "")  # the config as saved: placeholders, no values
+    registry = ToolRegistry()
+    registry.add_server(config)
+    try:
+        monkeypatch.delenv("CODEMODE_PYTHON", raising=False)
+        missing = await registry.discover_all()
+        error = missing["notes-demo"].error or ""
+        assert "CODEMODE_PYTHON" in error and "Traceback" not in error
+        monkeypatch.setenv("CODEMODE_PYTHON", sys.executable)
+        outcome = await registry.discover_all()
+        assert outcome["notes-demo"].error is None, outcome["notes-demo"]
+        assert outcome["notes-demo"].tools
+    finally:
+        await registry.close()
+
+
 def test_a_claude_code_server_connects_with_defaults_and_environment(
     samples: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
