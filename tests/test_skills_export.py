@@ -160,7 +160,11 @@ def test_no_exported_file_holds_a_secret_and_the_script_fills_them_in(tmp_path: 
     snippet = Snippet(
         name="calc-remote",
         description="Multiply on the demo server",
-        code="from generated.servers.demo import calculate\nprint(await calculate(a=6, b=7, op='multiply'))\n",
+        code=(
+            "from generated.servers.demo import calculate\n"
+            "print('\\x1b]52;c;aGk=\\x07ok')\n"  # an OSC 52 clipboard write: stripped on the way out
+            "print(await calculate(a=6, b=7, op='multiply'))\n"
+        ),
         servers=["demo", "local-tools", "remote"],
     )
     servers = {"demo": demo, "local-tools": stdio_server(), "remote": http_server()}
@@ -191,4 +195,21 @@ def test_no_exported_file_holds_a_secret_and_the_script_fills_them_in(tmp_path: 
         env={**env, "DEMO_URL_TOKEN": secret},
     )
     assert ran.returncode == 0, ran.stderr
-    assert ran.stdout == "42.0\n"
+    assert ran.stdout == "ok\n42.0\n"
+
+
+def test_values_that_are_already_placeholders_stay_and_their_variables_are_listed() -> None:
+    config = MCPServerConfig(
+        name="gh",
+        url="https://api.example.com/mcp?token=${GH_QUERY_TOKEN}",
+        headers={"Authorization": "Bearer ${GITHUB_TOKEN}", "X-Api-Key": "${KEY:-fallback-secret-123}"},
+    )
+    redacted, needed = redact_server(config)
+    assert redacted.headers["Authorization"] == "Bearer ${GITHUB_TOKEN}"
+    assert redacted.headers["X-Api-Key"] == "${GH_X_API_KEY}"  # a default may be a secret: replaced
+    assert redacted.url == config.url
+    assert needed == ["GITHUB_TOKEN", "GH_X_API_KEY", "GH_QUERY_TOKEN"]
+    stdio = MCPServerConfig(name="s", command="srv", args=["--token", "${S_TOKEN}"], env={"API_KEY": "${MY_KEY}"})
+    redacted, needed = redact_server(stdio)
+    assert redacted.env == {"API_KEY": "${MY_KEY}"} and redacted.args == ["--token", "${S_TOKEN}"]
+    assert needed == ["MY_KEY", "S_TOKEN"]

@@ -110,7 +110,21 @@ class _Redactor:
 
     def secret(self, value: str, *parts: str) -> str:
         """``value`` itself, or its placeholder when it is a secret that is not one already."""
-        return value if not value or PLACEHOLDER.fullmatch(value) else self.placeholder(*parts)
+        if not value or self.keeps(value):
+            return value
+        return self.placeholder(*parts)
+
+    def keeps(self, value: str) -> bool:
+        """Whether ``value`` holds no secret of its own: only ``${VAR}`` placeholders (and an auth scheme).
+
+        ``Bearer ${GITHUB_TOKEN}`` stays as it is; its variable joins the ones to set.
+        """
+        found = [m.group(1) for m in PLACEHOLDER.finditer(value) if m.group(2) is None]
+        residue = PLACEHOLDER.sub("", value).strip().lower()
+        if not found or residue not in ("", "bearer", "basic", "token"):
+            return False
+        self.needed += [var for var in found if var not in self.needed]
+        return True
 
     def url(self, url: str) -> str:
         """A URL with userinfo and secret query values replaced (the rest kept byte for byte)."""
@@ -194,9 +208,17 @@ def redact_server(config: MCPServerConfig) -> tuple[MCPServerConfig, list[str]]:
     """
     redactor = _Redactor(config.name)
     # Env keys are the variable names themselves (``GITHUB_TOKEN`` stays ``${GITHUB_TOKEN}``).
-    env = {key: f"${{{key}}}" for key in config.env}
-    redactor.needed = list(config.env)
-    headers = {key: redactor.placeholder(key) for key in config.headers}
+    env = {}
+    for key, value in config.env.items():
+        if not redactor.keeps(value):
+            env[key] = f"${{{key}}}"
+            if key not in redactor.needed:
+                redactor.needed.append(key)
+        else:
+            env[key] = value
+    headers = {
+        key: value if redactor.keeps(value) else redactor.placeholder(key) for key, value in config.headers.items()
+    }
     args = redactor.args(list(config.args))
     url = redactor.url(config.url) if config.url else config.url
     command = config.command
@@ -314,8 +336,9 @@ def _script(snippet: Snippet, servers_json: str) -> str:
         f"SERVERS = {_literal(servers_json)}\n\n"
         'if __name__ == "__main__":\n'
         "    from codemode_tui.snippets.skill_runtime import run_script\n"
-        "    from codemode_tui.snippets.skills import servers_file\n\n"
-        "    with servers_file(__file__, SERVERS) as servers:\n"
+        "    from codemode_tui.snippets.skills import servers_file\n"
+        "    from codemode_tui.terminal_text import sanitized_output\n\n"
+        "    with sanitized_output(), servers_file(__file__, SERVERS) as servers:\n"
         "        status = run_script(NAME, DESCRIPTION, PARAMETERS, CODE, servers)\n"
         "    sys.exit(status)\n"
     )
