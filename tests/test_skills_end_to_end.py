@@ -261,3 +261,46 @@ async def test_importing_a_skill_folder_keeps_every_script_and_their_argparse_op
         counted = await workspace.run_skill("text-tools-count-words", {"words": "a b c"})
         assert counted.success, counted.error
         assert counted.stdout == "3 count_words.py\n"
+
+
+@needs_agent_skills
+@pytest.mark.skipif(importlib.util.find_spec("pydantic_ai") is None, reason="pydantic-ai is not installed")
+async def test_a_pydantic_ai_agent_runs_an_exported_skill_through_agent_skills_toolset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agent_skills import AgentSkillsToolset, SandboxExecutor
+    from code_sandboxes import CodeSandboxClient
+    from pydantic_ai import Agent
+    from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart, ToolReturnPart
+    from pydantic_ai.models.function import AgentInfo, FunctionModel
+
+    _export_demo_skill(tmp_path / "skills")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", list(sys.argv))
+
+    def seen(messages: list[ModelMessage]) -> dict[str, object]:
+        return {
+            part.tool_name: part.content
+            for message in messages
+            for part in getattr(message, "parts", [])
+            if isinstance(part, ToolReturnPart)
+        }
+
+    def model(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        """Plays an agent that reads the skill, then runs its script with the parameters it documents."""
+        done = seen(messages)
+        if "load_skill" not in done:
+            return ModelResponse(parts=[ToolCallPart("load_skill", {"skill_name": "multiply-and-save"})])
+        if "run_skill_script" not in done:
+            assert "`--label`" in str(done["load_skill"])
+            arguments = {"label": "area", "factor": 2}
+            call = {"skill_name": "multiply-and-save", "script_name": "multiply_and_save", "kwargs": arguments}
+            return ModelResponse(parts=[ToolCallPart("run_skill_script", call)])
+        return ModelResponse(parts=[TextPart(json.dumps(done["run_skill_script"], default=str))])
+
+    toolset = AgentSkillsToolset(
+        directories=[tmp_path / "skills"], executor=SandboxExecutor(CodeSandboxClient.create(variant="eval"))
+    )
+    result = await Agent(FunctionModel(model), toolsets=[toolset]).run("Multiply 6 by 2 and save it as area")
+    ran = json.loads(result.output)
+    assert ran["success"] and ran["stdout"].splitlines() == ["area = 12.0", "12.0"], ran
