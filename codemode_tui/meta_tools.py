@@ -48,7 +48,9 @@ CODE_RULES = (
 #: What an execute_code answer holds, and what to do when it is cut.
 ANSWER_RULES = (
     "Returns stdout, stderr, the last expression's value, the error and a trace of tool calls; a part too long "
-    "for the answer is cut with a marker saying how much was dropped, so print summaries and return small values."
+    "for the answer is cut with a marker saying how much was dropped, so print summaries and return small values. "
+    "Code that imports tools is type-checked against them first: `diagnostics` lists wrong or missing parameters "
+    "and results used as the wrong type (check='block' runs nothing when there is an error)."
 )
 
 # The meta-tools as an MCP client lists them from ``serve``: what a model holds in context instead
@@ -117,6 +119,11 @@ META_TOOL_DEFINITIONS: tuple[dict[str, Any], ...] = (
                     "description": "Python code; top-level await; tools from generated.servers.*",
                 },
                 "timeout": {"type": "number", "description": "Stop the run after this many seconds."},
+                "check": {
+                    "type": "string",
+                    "enum": ["warn", "block", "off"],
+                    "description": "Type check first: warn (run, report), block (no run on errors), off.",
+                },
             },
             "required": ["code"],
         },

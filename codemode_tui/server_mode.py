@@ -212,11 +212,18 @@ def _add_tools(server: MCPServer, workspace: Workspace, *, allow_direct_calls: b
     async def execute_code(
         code: Annotated[str, Field(description="Python code; top-level await; tools from generated.servers.*")],
         timeout: Annotated[float | None, Field(gt=0, description="Stop the run after this many seconds")] = None,
+        check: Annotated[
+            Literal["warn", "block", "off"],
+            Field(
+                description="Type-check the code against the bindings first: 'warn' runs and returns the "
+                "diagnostics, 'block' returns them without running anything when there is an error, 'off' skips it"
+            ),
+        ] = "warn",
         ctx: Context | None = None,
     ) -> CallToolResult:
         session = session_of(ctx)
         try:
-            result = await workspace.run(code, timeout=timeout, source="serve", session=session)
+            result = await workspace.run(code, timeout=timeout, source="serve", session=session, check=check)
         except SessionLimitError as exc:
             raise _fail(exc) from None
         return run_answer(result, max_answer_chars)
@@ -279,6 +286,9 @@ def _add_tools(server: MCPServer, workspace: Workspace, *, allow_direct_calls: b
 
 #: Trace entries an answer lists; the rest are counted in ``trace_omitted``.
 TRACE_ENTRIES = 40
+#: Type-check findings an answer carries at most (each message at most 400 characters).
+DIAGNOSTIC_ENTRIES = 20
+
 #: The smallest answer budget that still leaves room for every part's marker.
 MIN_ANSWER_CHARS = 2_000
 
@@ -388,6 +398,14 @@ def compact_run(result: Any, max_chars: int = DEFAULT_ANSWER_CHARS) -> dict[str,
     }
     if len(calls) > TRACE_ENTRIES:
         answer["trace_omitted"] = len(calls) - TRACE_ENTRIES
+    diagnostics = list(getattr(result, "diagnostics", None) or [])
+    if diagnostics:
+        answer["diagnostics"] = [
+            {"line": d.line, "column": d.column, "severity": d.severity, "code": d.code, "message": d.message[:400]}
+            for d in diagnostics[:DIAGNOSTIC_ENTRIES]
+        ]
+        if len(diagnostics) > DIAGNOSTIC_ENTRIES:
+            answer["diagnostics_omitted"] = len(diagnostics) - DIAGNOSTIC_ENTRIES
     value = data["value"]
     value_text = value if isinstance(value, str) else _dumps(value)
     error = data["error"]

@@ -41,6 +41,7 @@ from .config import (
 )
 from .executor import CodeModeConfig, CodeModeExecutor, RunError, RunResult
 from .executor.bridge import ToolCallCallback
+from .executor.config import CheckMode
 from .executor.output import OutputCallback
 from .executor.run_result import NOTE_INTERRUPTED
 from .meta_tools import MetaTools
@@ -432,6 +433,7 @@ class Workspace:
         session: str | None = None,
         on_output: OutputCallback | None = None,
         on_tool_call: ToolCallCallback | None = None,
+        check: CheckMode | None = None,
     ) -> RunResult:
         """Run ``code`` in the sandbox of ``session`` and record it in the history.
 
@@ -439,7 +441,8 @@ class Workspace:
         way (with its ``source``: playground, cli, serve, toolset).  ``values``
         are already-checked parameter values (``Snippet.bind``), set in the
         sandbox before ``code`` runs; ``snippet`` names the snippet in the
-        history.  Never raises for what the code does; a run that waited for
+        history; ``check`` overrides the executor's type check (``warn``,
+        ``block``, ``off``).  Never raises for what the code does; a run that waited for
         another run of the same sandbox says so in its notes, and its
         ``timeout`` counts from when it starts, not from when it was queued.
         Raises :class:`SessionLimitError` when ``session`` is new and the cap is
@@ -453,7 +456,13 @@ class Workspace:
                 waited = time.perf_counter() - queued
                 try:
                     result = await run_with_values(
-                        executor, code, values or {}, timeout=timeout, on_output=on_output, on_tool_call=on_tool_call
+                        executor,
+                        code,
+                        values or {},
+                        timeout=timeout,
+                        on_output=on_output,
+                        on_tool_call=on_tool_call,
+                        check=check,
                     )
                 except SnippetError as exc:
                     result = RunResult(run_id=uuid.uuid4().hex, sandbox=executor.sandbox_kind)
@@ -482,6 +491,7 @@ class Workspace:
         session: str | None = None,
         on_output: OutputCallback | None = None,
         on_tool_call: ToolCallCallback | None = None,
+        check: CheckMode | None = None,
     ) -> RunResult:
         """Run the saved skill ``name`` with ``arguments`` (strings are converted to the parameter types).
 
@@ -500,6 +510,7 @@ class Workspace:
             session=session,
             on_output=on_output,
             on_tool_call=on_tool_call,
+            check=check,
         )
 
     async def close_sandboxes(self) -> None:

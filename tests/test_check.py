@@ -113,3 +113,74 @@ async def test_one_warm_checker_rechecks_edits(bindings_root: Path) -> None:
         assert await checker.check("from generated.servers.demo import read_file\nawait read_file(path='x')\n") == []
         syntax = await checker.check("x = (\n")
         assert syntax and syntax[0].code == "invalid-syntax"
+
+
+# -- the check before a run (executor, eval sandbox: these tests are about the check, not the kernel) --
+
+
+async def test_block_runs_nothing_warn_runs_and_reports_off_skips(tmp_path: Path) -> None:
+    from codemode_tui.executor import CodeModeConfig, CodeModeExecutor
+
+    demo = demo_stdio_config(env={"CODEMODE_TUI_HOME": str(tmp_path / "demo-home")})
+    bad = (
+        "from generated.servers.demo import add_note, write_file\n"
+        "await add_note(title='kept')\n"
+        "await write_file(path='x')\n"
+    )
+    async with ToolRegistry([demo]) as registry:
+        await registry.discover_all()
+        executor = CodeModeExecutor(registry, CodeModeConfig(sandbox="eval", timeout=30, check="block"))
+        try:
+            blocked = await executor.execute(bad)
+            assert blocked.checked and not blocked.success and blocked.trace == []  # no tool was called
+            assert blocked.error is not None and blocked.error.type == "CheckError"
+            assert "line 3" in blocked.error.message and "`content` (str)" in blocked.error.message
+            assert [d.code for d in blocked.diagnostics] == ["missing-argument"]
+            notes = await registry.call_tool("demo__list_notes", {})
+            assert "kept" not in str(notes)
+
+            warned = await executor.execute(bad, check="warn")  # runs: the first call happens, the second fails
+            assert warned.checked and [d.code for d in warned.diagnostics] == ["missing-argument"]
+            assert [call.tool for call in warned.trace] == ["add_note"] and not warned.success
+
+            skipped = await executor.execute(bad, check="off")
+            assert not skipped.checked and skipped.diagnostics == []
+
+            plain = await executor.execute("1 + 1")  # no bindings used: not checked, as fast as before
+            assert plain.value == 2 and not plain.checked
+
+            await executor.execute("rows = [1, 2]")
+            later = await executor.execute(
+                "from generated.servers.demo import calculate\nawait calculate(a=rows[0], b=2)"
+            )
+            assert later.success and later.value == 3 and later.diagnostics == []  # names of earlier runs are known
+            assert blocked.to_dict()["diagnostics"][0]["line"] == 3
+        finally:
+            await executor.cleanup()
+
+
+async def test_serve_execute_code_returns_diagnostics_and_block_calls_nothing(tmp_path: Path) -> None:
+    import json
+
+    from mcp.client import Client
+
+    from codemode_tui.executor import CodeModeConfig
+    from codemode_tui.server_mode import build_server
+
+    demo = demo_stdio_config(env={"CODEMODE_TUI_HOME": str(tmp_path / "demo-home")})
+    code = "from generated.servers.demo import add_note\nnote = await add_note(title='x')\nnote.upper()\n"
+    async with ToolRegistry([demo]) as registry:
+        await registry.discover_all()
+        server = build_server(registry=registry, executor_config=CodeModeConfig(sandbox="eval"))
+        async with Client(server) as client:
+            answer = await client.call_tool("execute_code", {"code": code, "check": "block"})
+            blocked = json.loads(answer.content[0].text)
+            assert blocked["success"] is False and blocked["error"]["type"] == "CheckError" and blocked["trace"] == []
+            [finding] = blocked["diagnostics"]
+            assert finding["line"] == 3 and "AddNoteOutput is a dict with keys" in finding["message"]
+
+            warned = json.loads((await client.call_tool("execute_code", {"code": code})).content[0].text)
+            assert warned["diagnostics"][0]["line"] == 3  # warn is the default: it ran, and says why it failed
+            assert warned["error"]["type"] == "AttributeError" and [c["tool"] for c in warned["trace"]] == [
+                "demo__add_note"
+            ]

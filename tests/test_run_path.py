@@ -100,7 +100,7 @@ async def test_serve_runs_code_and_skills_into_the_history(tmp_path: Path, isola
         )
         assert not saved.is_error, saved.content
         ran = await session.call_tool("run_skill", {"name": "double", "arguments": {"n": "21"}})
-        assert not ran.is_error and ran.structured_content["value"] == 42, ran.content
+        assert not ran.is_error and json.loads(ran.content[0].text)["value"] == 42, ran.content
         code = await session.call_tool("execute_code", {"code": "print('hi')"})
         assert not code.is_error
     records = RunHistory(isolated_home / "data" / "history.jsonl").list()

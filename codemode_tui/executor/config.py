@@ -16,6 +16,10 @@ from typing import Literal
 
 SandboxKind = Literal["local", "jupyter", "eval"]
 
+CheckMode = Literal["warn", "block", "off"]
+"""What a run does with the type check: run and report, refuse to run on an error, or skip it."""
+CHECK_MODES: tuple[CheckMode, ...] = ("warn", "block", "off")
+
 SandboxState = Literal["not started", "starting", "ready", "running", "restarting", "failed", "closed"]
 """Where an executor's sandbox is, as pushed to :meth:`CodeModeExecutor.add_state_listener` callbacks.
 
@@ -116,6 +120,11 @@ class CodeModeConfig:
     startup_timeout: float = 60.0
     """Seconds the Jupyter Server and kernel may take to start."""
 
+    check: CheckMode = "warn"
+    """The type check before a run of code that uses the bindings (see :mod:`.run_check`):
+    ``warn`` runs and returns the diagnostics, ``block`` does not run code with an
+    error (no tool is called), ``off`` skips it.  ``execute(check=...)`` overrides it."""
+
     audit_path: Path | None = None
     """Append one JSON line per tool call (run, tool, arguments, outcome) to this file."""
 
@@ -127,6 +136,8 @@ class CodeModeConfig:
         for name in ("timeout", "interrupt_grace", "tool_timeout", "startup_timeout"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
+        if self.check not in CHECK_MODES:
+            raise ValueError(f"unknown check {self.check!r}; choose 'warn', 'block' or 'off'")
         if self.max_tool_calls < 0 or self.max_output_bytes < 0:
             raise ValueError("max_tool_calls and max_output_bytes cannot be negative")
         if self.max_value_bytes < 1000:

@@ -38,11 +38,13 @@ from typing import Any
 from ..registry import ToolRegistry
 from .bindings import Bindings
 from .bridge import ToolBridge, ToolCallCallback
-from .config import CodeModeConfig, SandboxState
+from .config import CHECK_MODES, CheckMode, CodeModeConfig, SandboxState
 from .errors import ExecutorClosed, KernelChannelError, KernelDied, SandboxStartError
 from .kernel_bootstrap import VALUE_TRUNCATION_TAG
 from .output import MARKER_ALLOWANCE, OutputCallback, OutputCollector
+from .run_check import RunChecker, blocking_summary, has_errors
 from .run_result import (
+    NOTE_BLOCKED,
     NOTE_CALL_CAP,
     NOTE_INTERRUPTED,
     NOTE_NOT_ISOLATED,
@@ -123,6 +125,7 @@ class CodeModeExecutor:
         self._restart_task: asyncio.Task[None] | None = None
         self._lock: asyncio.Lock | None = None
         self._bindings_dirty = True
+        self._checker = RunChecker()
         self._active: tuple[asyncio.Task[CellOutcome], asyncio.Event] | None = None
         self._closed = False
         self._state: SandboxState = "not started"
@@ -305,6 +308,7 @@ class CodeModeExecutor:
             self._bindings_dirty = False
             tools = self.registry.list_tools()
             if await asyncio.to_thread(self._bindings.refresh, tools):
+                self._checker.bindings_changed()
                 await sandbox.update_bindings(await asyncio.to_thread(self._bindings.payload))
         return sandbox
 
@@ -341,6 +345,8 @@ class CodeModeExecutor:
         if self._active is not None:
             self._active[0].cancel()
         await self.bridge.close()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._checker.close(), 1)
         sandbox, self._sandbox = self._sandbox, None
         if sandbox is not None:
             with contextlib.suppress(Exception):
@@ -377,13 +383,19 @@ class CodeModeExecutor:
         timeout: float | None = None,
         on_output: OutputCallback | None = None,
         on_tool_call: ToolCallCallback | None = None,
+        *,
+        check: CheckMode | None = None,
     ) -> RunResult:
         """Run ``code`` and report what happened; never raises for what the code does.
 
         ``timeout`` (seconds) overrides the config's run timeout.  ``on_output(stream,
         text)`` receives stdout/stderr as it is written; ``on_tool_call(record)``
-        receives each finished tool call.  Runs of one executor take turns.
+        receives each finished tool call.  ``check`` overrides the config's type
+        check (``warn``/``block``/``off``).  Runs of one executor take turns.
         """
+        mode = self.config.check if check is None else check
+        if mode not in CHECK_MODES:
+            raise ValueError(f"unknown check {mode!r}; choose 'warn', 'block' or 'off'")
         run_id = uuid.uuid4().hex
         result = RunResult(run_id=run_id, sandbox=self.config.sandbox)
         started = time.perf_counter()
@@ -395,7 +407,19 @@ class CodeModeExecutor:
                     result.error = RunError("SandboxError", str(exc))
                     return result
                 started = time.perf_counter()
+                if mode != "off":
+                    found = await self._checker.diagnose(code, self.bindings_path)
+                    if found is not None:
+                        result.checked, result.diagnostics = True, found
+                    if mode == "block" and found and has_errors(found):
+                        result.error = RunError("CheckError", blocking_summary(found))
+                        result.notes.append(NOTE_BLOCKED)
+                        return result
                 await self._run(sandbox, code, run_id, result, timeout, on_output, on_tool_call)
+                if result.kernel_restarted:
+                    self._checker.forget()
+                else:
+                    self._checker.remember(code)
         finally:
             result.duration = time.perf_counter() - started
             if not self.config.isolated:
@@ -547,12 +571,14 @@ class CodeModeExecutor:
         async with self._run_lock():
             sandbox = await self._prepare()
             await sandbox.reset()
+            self._checker.forget()
 
     async def restart(self) -> None:
         """Restart the sandbox: a fresh process (for kernels), all state lost."""
         async with self._run_lock():
             sandbox = await self._prepare()
             self._set_state("restarting")
+            self._checker.forget()
             try:
                 await sandbox.restart()
             except BaseException:

@@ -10,12 +10,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..check.diagnostic import Diagnostic
+
 NOTE_TRUNCATED = "output truncated"
 NOTE_VALUE_TRUNCATED = "value or error truncated"
 NOTE_RESTARTED = "kernel restarted, state lost"
 NOTE_TIMED_OUT = "timed out"
 NOTE_INTERRUPTED = "interrupted"
 NOTE_CALL_CAP = "tool-call cap reached"
+NOTE_BLOCKED = "not run: the type check found errors"
 NOTE_NOT_ISOLATED = "eval sandbox: ran inside the host process, not isolated"
 
 
@@ -81,6 +84,10 @@ class RunResult:
     """``True`` when the run was stopped on request (``interrupt()``/``cancel()``), not by its timeout."""
     truncated: bool = False
     kernel_restarted: bool = False
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    """What the type check found before the run (empty when it found nothing or did not run)."""
+    checked: bool = False
+    """Whether the code was type-checked (only code that uses the bindings is)."""
 
     @property
     def success(self) -> bool:
