@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic_ai import RunContext
 from pydantic_ai.toolsets import AbstractToolset, FunctionToolset, WrapperToolset
@@ -197,13 +197,16 @@ class CodemodeToolset(FunctionToolset[Any]):
         except LookupError as exc:
             return MetaTools.error_dict(exc)
 
-    async def execute_code(self, code: str, timeout: float | None = None) -> dict[str, Any]:
+    async def execute_code(
+        self, code: str, timeout: float | None = None, check: Literal["warn", "block", "off"] = "warn"
+    ) -> dict[str, Any]:
         """
         Args:
             code: Python with top-level await; tools come from `from generated.servers.<server> import <tool>`.
             timeout: Stop the run after this many seconds.
+            check: Type-check against the tools first: warn (run, list diagnostics), block (no run on errors), off.
         """
-        result = await self.workspace.run(code, timeout=timeout, source="toolset")
+        result = await self.workspace.run(code, timeout=timeout, source="toolset", check=check)
         return compact_run(result, self.max_answer_chars)
 
     def list_skills(self) -> dict[str, Any]:
