@@ -1,10 +1,11 @@
 """The direct ZMQ kernel (no Jupyter Server): private files, a limit the code cannot lift, a working round trip.
 
-Not yet wired into ``sandbox="local"``; these tests hold the launcher and channel to their promises.
+``sandbox="local"`` runs on these; the tests hold the launcher and channel to their promises.
 """
 
 from __future__ import annotations
 
+import asyncio
 import stat
 from pathlib import Path
 
@@ -44,3 +45,34 @@ async def test_a_direct_kernel_is_private_runs_code_and_keeps_its_memory_limit(t
         await channel.close()
         kernel.stop()
     assert not kernel.alive and not kernel.connection_file.exists()
+
+
+async def test_a_result_that_arrives_after_the_reply_is_not_lost(tmp_path: Path) -> None:
+    """The reply (shell) and the result (iopub) travel apart: a run ends only when both have arrived."""
+    kernel = KernelProcess(tmp_path / "k", sandbox_environment(CodeModeConfig()), cwd=tmp_path / "work")
+    kernel.start()
+    channel = ZmqKernelChannel(kernel, max_message_bytes=16 << 20)
+    try:
+        await channel.connect()
+        await channel.wait_ready(60)
+        route = channel._route
+        loop = asyncio.get_running_loop()
+
+        def late_iopub(name: str, message: dict) -> None:  # iopub is slow today: 2.5 s behind shell
+            if name == "iopub":
+                loop.call_later(2.5, route, name, message)
+            else:
+                route(name, message)
+
+        channel._route = late_iopub  # type: ignore[method-assign]
+        values: list[str] = []
+
+        def on_message(message: dict) -> None:
+            if message["header"]["msg_type"] == "execute_result":
+                values.append(message["content"]["data"]["text/plain"])
+
+        assert (await channel.execute("6 * 7", on_message=on_message))["status"] == "ok"
+        assert values == ["42"]
+    finally:
+        await channel.close()
+        kernel.stop()

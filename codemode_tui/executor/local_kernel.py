@@ -144,7 +144,7 @@ while True:
         end(os.waitstatus_to_exitcode(status) & 0xFF if hasattr(os, "waitstatus_to_exitcode") else 1)
 """
 
-#: The kernel's main: the memory limit first (soft and hard), then ipykernel.
+#: The kernel's main: the memory limit first (soft and hard), then ipykernel (with a fast cell-name hash).
 KERNEL_MAIN = r"""
 import os, sys
 limit = os.environ.pop("CODEMODE_MEMORY_LIMIT_MB", "")
@@ -152,6 +152,11 @@ if limit:
     import resource
     wanted = int(limit) * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (wanted, wanted))
+# ipykernel names each cell by a pure-Python murmur2 hash of its text (for a debugger front end this
+# sandbox never has): 0.6 s per MB of code.  zlib's CRC-32 names cells as well, at C speed.
+import zlib
+import ipykernel.compiler
+ipykernel.compiler.murmur2_x86 = lambda data, seed: zlib.crc32(data.encode("utf-8", "surrogatepass"), seed)
 sys.argv = ["ipykernel", *sys.argv[1:], "--HistoryManager.enabled=False", "--IPKernelApp.quiet=True"]
 from ipykernel import kernelapp
 kernelapp.launch_new_instance()
