@@ -186,9 +186,9 @@ def cmd_search(args: argparse.Namespace) -> int:
             if args.json:
                 _print_json(answer)
             else:
-                for hit in answer["hits"]:
+                for hit in answer["tools"]:
                     print(f"{hit['score']:7.2f}  {hit['name']:<40} {hit['description']}")
-                if not answer["hits"]:
+                if not answer["tools"]:
                     _err(f"no tool matches {args.query!r}")
             return 0
 

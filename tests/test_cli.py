@@ -73,7 +73,7 @@ def test_tools_and_search_as_json(cli) -> None:
     found = cli("search", "read a text file", "--json", "--limit", "3")
     assert found.returncode == 0
     answer = json.loads(found.stdout)
-    assert answer["hits"][0]["name"] == "demo__read_file" and answer["returned"] <= 3
+    assert answer["tools"][0]["name"] == "demo__read_file" and answer["returned"] <= 3
     assert "demo: 10 tools" in found.stderr  # progress on stderr, data on stdout
 
 
