@@ -1,1 +1,12 @@
-"""The playground: a Textual app over the engine (the only package that imports Textual)."""
+"""The playground: a Textual app over the engine (the only package that imports Textual).
+
+Design rules for this package:
+
+- ``app.py`` keeps what outlives a screen (settings, themes, keymap, the engine load); ``MainScreen`` is the hub.
+- A compound widget owns its concern, state and workers (``ToolsPane``, ``ServersPane``); state goes down by
+  ``data_bind``, requests go up as messages nested on the widget that posts them.
+- ``keys.COMMANDS`` is the one source of keys, footer labels, the palette and the help; closed sets are
+  ``Literal`` types in ``ui_types`` and their dispatch ends with ``assert_never``.
+- Code runs only through ``Workspace.run`` (it records the history); the sandbox state is pushed by the executor.
+- Nothing here imports the engine before the first frame: engine types only under ``TYPE_CHECKING``.
+"""

@@ -1,8 +1,9 @@
-"""Messages that carry state changes to the App, which alone applies them.
+"""Messages that workers and engine callbacks post to the main screen.
 
 Workers and engine callbacks post these (``post_message`` is thread-safe);
-widgets post them to ask for something.  The App owns the workspace and turns
-each message into widget updates, so no worker ever touches a widget.
+the screen that owns the concern turns each into widget updates, so no worker
+ever touches a widget.  Messages a widget posts to ask for something are
+nested on that widget (``ToolList.InsertRequested``, ``ServerList.ActionRequested``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from textual.message import Message
+
+from .ui_types import RunStatus, SandboxState
 
 if TYPE_CHECKING:  # types only: the engine is imported after the first frame
     from ..executor.run_result import RunResult, ToolCallRecord
@@ -55,35 +58,10 @@ class SearchFinished(Message):
         self.total = total
 
 
-class ToolChosen(Message):
-    """The highlighted tool changed (``None``: nothing highlighted)."""
-
-    def __init__(self, tool: ToolDefinition | None) -> None:
-        super().__init__()
-        self.tool = tool
-
-
-class InsertExampleRequested(Message):
-    """Insert the tool's example call into the editor."""
-
-    def __init__(self, tool: ToolDefinition) -> None:
-        super().__init__()
-        self.tool = tool
-
-
-class ServerActionRequested(Message):
-    """The servers pane asks for an action (add, edit, delete, ...) on a server."""
-
-    def __init__(self, action: str, server: str | None) -> None:
-        super().__init__()
-        self.action = action
-        self.server = server
-
-
 class SandboxStateChanged(Message):
-    """The sandbox moved to another state (starting, ready, running, restarting, failed)."""
+    """The sandbox moved to another state; ``detail`` says why when it ``failed``."""
 
-    def __init__(self, state: str, detail: str | None = None) -> None:
+    def __init__(self, state: SandboxState, detail: str | None = None) -> None:
         super().__init__()
         self.state = state
         self.detail = detail
@@ -107,20 +85,13 @@ class RunToolCall(Message):
 
 
 class RunFinished(Message):
-    """A run ended; ``result`` is the executor's RunResult (``None`` when it never started)."""
+    """A run ended with ``status``; ``result`` is the executor's RunResult (``None`` when it never ran)."""
 
-    def __init__(self, result: RunResult | None, error: str | None = None) -> None:
+    def __init__(self, status: RunStatus, result: RunResult | None, error: str | None = None) -> None:
         super().__init__()
+        self.status = status
         self.result = result
         self.error = error
-
-
-class TraceCallSelected(Message):
-    """A row of the trace table was chosen: open the call's arguments and result."""
-
-    def __init__(self, record: ToolCallRecord) -> None:
-        super().__init__()
-        self.record = record
 
 
 class SnippetStoreChanged(Message):
@@ -130,12 +101,3 @@ class SnippetStoreChanged(Message):
         super().__init__()
         self.old = old
         self.new = new
-
-
-class HistoryRecorded(Message):
-    """A run was written to the history (or could not be: ``error``)."""
-
-    def __init__(self, run_id: str | None, error: str | None = None) -> None:
-        super().__init__()
-        self.run_id = run_id
-        self.error = error

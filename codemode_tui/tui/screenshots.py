@@ -61,14 +61,14 @@ quote
 async def main_screen(app: PlaygroundApp, pilot: Pilot[Any]) -> None:
     """A search, the tool's preview, its call filled in and run: result, trace and status."""
     await _demo_ready(app, pilot)
-    app.editor.text = ""
+    app.hub.editor.text = ""
     await pilot.press("f3", *"order total", "down", "enter")
     await pilot.pause(0.3)
-    app.editor.text = FILLED_IN  # the placeholders of the inserted call, filled in as a user would
-    await _until(pilot, lambda: app.sandbox_state == "ready", "the sandbox", timeout=180)
+    app.hub.editor.text = FILLED_IN  # the placeholders of the inserted call, filled in as a user would
+    await _until(pilot, lambda: app.hub.sandbox_state == "ready", "the sandbox", timeout=180)
     await pilot.press("f5")
-    await _until(pilot, lambda: not app.running, "the run", timeout=120)
-    app.tool_list.focus()
+    await _until(pilot, lambda: not app.hub.running, "the run", timeout=120)
+    app.hub.tools.tool_list.focus()
     await pilot.pause(0.5)
 
 
@@ -94,10 +94,10 @@ async def server_form(app: PlaygroundApp, pilot: Pilot[Any]) -> None:
 async def failed_server(app: PlaygroundApp, pilot: Pilot[Any]) -> None:
     await _until(pilot, lambda: any(i.status == "failed" for i in app.workspace.registry.list_servers()), "failure")
     await _demo_ready(app, pilot)
-    await _until(pilot, lambda: "broken" in app._failed_seen, "the failure notice")  # then clear it
+    await _until(pilot, lambda: app.hub.servers.failure_noticed("broken"), "the failure notice")  # then clear it
     app.clear_notifications()
-    app.server_list.focus()
-    app.server_list.move_cursor(row=1)
+    app.hub.servers.server_list.focus()
+    app.hub.servers.server_list.move_cursor(row=1)
     await pilot.press("l")
     await pilot.pause(0.3)
 
@@ -121,7 +121,7 @@ async def _fill_save_form(app: PlaygroundApp, pilot: Pilot[Any]) -> None:
 
     from .widgets.param_row import ParamRow
 
-    app.editor.text = MULTIPLY
+    app.hub.editor.text = MULTIPLY
     await pilot.press("ctrl+s")
     await pilot.pause(0.2)
     form = app.screen
@@ -153,11 +153,11 @@ async def _saved_and_run(app: PlaygroundApp, pilot: Pilot[Any]) -> None:
     await _demo_ready(app, pilot)
     await _fill_save_form(app, pilot)
     await pilot.press("ctrl+s")
-    await _until(pilot, lambda: app.snippet_in_store, "the save")
+    await _until(pilot, lambda: app.hub.snippet_in_store, "the save")
     app.workspace.snippets.save(
         Snippet("list-notes", "from generated.servers.demo import list_notes\nawait list_notes()\n", "All notes")
     )
-    await _until(pilot, lambda: app.sandbox_state == "ready", "the sandbox", timeout=180)
+    await _until(pilot, lambda: app.hub.sandbox_state == "ready", "the sandbox", timeout=180)
     await pilot.press("ctrl+o")
     await _until(pilot, lambda: getattr(app.screen, "loaded", False), "the snippets browser")
     await pilot.press(*"multiply", "f5")
@@ -165,7 +165,7 @@ async def _saved_and_run(app: PlaygroundApp, pilot: Pilot[Any]) -> None:
     app.screen.query_one("#value-factor", Input).value = "7"
     app.screen.query_one("#value-label", Input).value = "area"
     await pilot.press("ctrl+r")
-    await _until(pilot, lambda: app.runs_recorded == 1, "the run", timeout=120)
+    await _until(pilot, lambda: app.hub.runs_recorded == 1, "the run", timeout=120)
 
 
 async def snippets(app: PlaygroundApp, pilot: Pilot[Any]) -> None:

@@ -86,18 +86,19 @@ async def bench_search(count: int) -> tuple[list[float], int]:
     app = PlaygroundApp(workspace, connect=False, cursor_blink=False)
     timings: list[float] = []
     async with app.run_test(size=(140, 40)) as pilot:
-        tool_list = app.tool_list
+        await pilot.pause(0.5)  # the main screen composes its panes after the first frame
+        tool_list = app.hub.tools.tool_list
         refreshed: list[str] = []
         original = tool_list.show
 
         def show(rows: Any, total: int, **kwargs: Any) -> None:
             original(rows, total, **kwargs)
-            query = app.main.query_one("#search").value  # type: ignore[attr-defined]
+            query = app.hub.query_one("#search").value  # type: ignore[attr-defined]
             app.call_after_refresh(refreshed.append, query)
 
         tool_list.show = show  # type: ignore[method-assign]
         await pilot.pause(0.5)
-        search = app.main.query_one("#search")
+        search = app.hub.query_one("#search")
         search.focus()
         for phrase in PHRASES:
             search.value = ""  # type: ignore[attr-defined]

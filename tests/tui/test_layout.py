@@ -10,7 +10,9 @@ from textual.binding import Binding
 from codemode_tui import paths
 from codemode_tui.tui.app import PALETTE, PlaygroundApp
 from codemode_tui.tui.screens.help import HelpScreen
+from codemode_tui.tui.screens.main import MainScreen
 from codemode_tui.tui.screens.server_form import ServerFormScreen
+from codemode_tui.tui.widgets.code_editor import CodeEditor
 from codemode_tui.tui.widgets.preview_pane import PreviewPane
 from codemode_tui.tui.widgets.server_list import ServerList
 from codemode_tui.tui.widgets.tool_list import ToolList
@@ -53,8 +55,8 @@ async def test_maximise_the_focused_pane_and_restore(tmp_path: Path) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("f4", "f10")
         await pilot.pause()
-        assert app.screen.maximized is app.editor
-        assert app.editor.region.width == 100
+        assert app.screen.maximized is app.hub.editor
+        assert app.hub.editor.region.width == 100
         await pilot.press("f10")
         await pilot.pause()
         assert app.screen.maximized is None
@@ -67,7 +69,7 @@ async def test_keys_move_between_panes(tmp_path: Path) -> None:
         await pilot.press("f2")
         assert app.focused is app.query_one(ServerList)
         await pilot.press("f4")
-        assert app.focused is app.editor
+        assert app.focused is app.hub.editor
         await pilot.press("f3", "down")
         assert app.focused is app.query_one(ToolList)
 
@@ -84,6 +86,8 @@ def all_bindings(app: PlaygroundApp) -> list[Binding]:
 
     classes = [
         PlaygroundApp,
+        MainScreen,
+        CodeEditor,
         ServerList,
         ToolSearch,
         ToolList,
@@ -120,7 +124,7 @@ async def test_the_command_palette_offers_every_app_action(tmp_path: Path) -> No
         titles = {command.title for command in app.get_system_commands(app.screen)}
         assert {title for title, _, _ in PALETTE} <= titles
         offered = {action.split("(")[0] for _, _, action in PALETTE}
-        for binding in PlaygroundApp.BINDINGS:
+        for binding in MainScreen.BINDINGS:
             assert isinstance(binding, Binding)
             if binding.action != "quit":
                 assert binding.action.split("(")[0] in offered, binding.action

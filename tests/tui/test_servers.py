@@ -34,7 +34,7 @@ async def test_first_start_connects_the_demo_server_and_lists_its_tools() -> Non
         assert table.highlighted_server == "demo"
         assert table.border_subtitle == "1/1 connected"
         assert app.query_one("#tools-pane").border_subtitle == "10 tools"
-        assert "servers 1/1" in str(app.status.render())
+        assert "servers 1/1" in str(app.hub.status.render())
     # The first start saved the demo server in the config folder.
     assert "demo" in saved_servers(paths.servers_file())
 

@@ -80,7 +80,7 @@ def test_failed_server_log(snap_compare: Any, tmp_path: Path) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await wait_until(pilot, lambda: server_status(app, "broken") == "failed", "the failure")
         # The notice follows the status change on the next refresh: wait for it before clearing it.
-        await wait_until(pilot, lambda: "broken" in app._failed_seen, "the failure notice")
+        await wait_until(pilot, lambda: app.hub.servers.failure_noticed("broken"), "the failure notice")
         app.clear_notifications()
         servers = app.query_one(ServerList)
         servers.focus()
@@ -138,15 +138,17 @@ async def finished_run(pilot: Pilot[Any]) -> None:
     assert isinstance(app, PlaygroundApp)
     await demo_ready(pilot)
     await pilot.press("f3", *"multiply", "down")
-    await wait_until(pilot, lambda: app.selected_tool is not None and app.selected_tool.name == "calculate", "tool")
-    app.editor.text = ORDER_CALL
-    await wait_until(pilot, lambda: app.sandbox_state == "ready", "the sandbox", 120)
+    await wait_until(
+        pilot, lambda: app.hub.selected_tool is not None and app.hub.selected_tool.name == "calculate", "tool"
+    )
+    app.hub.editor.text = ORDER_CALL
+    await wait_until(pilot, lambda: app.hub.sandbox_state == "ready", "the sandbox", 120)
     await pilot.press("f5")
-    await wait_until(pilot, lambda: not app.running, "the run", 120)
-    app.status.elapsed = 0.25
-    for record in app.output.trace.records:
+    await wait_until(pilot, lambda: not app.hub.running, "the run", 120)
+    app.hub.status.elapsed = 0.25
+    for record in app.hub.output.trace.records:
         record.duration = 0.012
-        app.output.trace.add_record(record)
+        app.hub.output.trace.add_record(record)
     await pilot.pause(0.3)
 
 
@@ -160,9 +162,9 @@ def test_trace_call_dialog(snap_compare: Any, tmp_path: Path) -> None:
 
     async def run_before(pilot: Pilot[Any]) -> None:
         await finished_run(pilot)
-        app.output.activate("tab-trace")
-        app.output.trace.focus()
-        await wait_until(pilot, lambda: app.focused is app.output.trace, "the trace to take focus")
+        app.hub.output.activate("tab-trace")
+        app.hub.output.trace.focus()
+        await wait_until(pilot, lambda: app.focused is app.hub.output.trace, "the trace to take focus")
         await pilot.press("enter")
         await pilot.pause(0.3)
 
@@ -219,8 +221,8 @@ def test_snippet_form_with_an_error(snap_compare: Any, tmp_path: Path) -> None:
     app = app_with(demo_stdio_config(), tmp_path=tmp_path, connect=False)
 
     async def run_before(pilot: Pilot[Any]) -> None:
-        await wait_until(pilot, lambda: app.engine_ready, "the engine")
-        app.editor.text = SNIPPET_CODE
+        await wait_until(pilot, lambda: app.engine_ready and app.hub.is_mounted, "the engine and the main screen")
+        app.hub.editor.text = SNIPPET_CODE
         await pilot.press("ctrl+s")
         await pilot.press(*"Multiply Label")
         await pilot.press("ctrl+s")

@@ -54,8 +54,8 @@ async def test_run_a_snippet_with_parameters_stop_one_and_reopen_from_history(tm
     app = app_with(demo_stdio_config(), tmp_path=tmp_path, warm_sandbox=True)
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_until(pilot, lambda: connected(app), "the demo server")
-        await wait_until(pilot, lambda: app.sandbox_state == "ready", "the sandbox to warm up", KERNEL_START)
-        app.editor.text = "unchanged = True\n"
+        await wait_until(pilot, lambda: app.hub.sandbox_state == "ready", "the sandbox to warm up", KERNEL_START)
+        app.hub.editor.text = "unchanged = True\n"
 
         # F5 in the browser asks for the parameters, in fields that fit their types.
         browser = await open_browser(pilot, app)
@@ -79,17 +79,17 @@ async def test_run_a_snippet_with_parameters_stop_one_and_reopen_from_history(tm
         form.query_one("#value-tags").text = '["x", "y"]'  # type: ignore[attr-defined]
         form.query_one("#value-shout", Checkbox).value = True
         await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: app.running or app.runs_recorded, "the run to start")
-        await wait_until(pilot, lambda: not app.running, "the run", KERNEL_START)
+        await wait_until(pilot, lambda: app.hub.running or app.hub.runs_recorded, "the run to start")
+        await wait_until(pilot, lambda: not app.hub.running, "the run", KERNEL_START)
 
         # The same run path as F5: output, result, trace, and the editor untouched.
-        log = app.output.log_widget.plain
+        log = app.hub.output.log_widget.plain
         assert "AREA 42.0 ['x', 'y']" in log
         assert any("running snippet multiply-label (base=6.0, factor=7, label='area'" in line for line in log)
-        assert app.output.query_one("#result", CodeView).text.strip() == "42.0"
-        assert [r.name for r in app.output.trace.records] == ["demo__calculate"]
-        assert app.editor.text == "unchanged = True\n"
-        await wait_until(pilot, lambda: app.runs_recorded == 1, "the history record")
+        assert app.hub.output.query_one("#result", CodeView).text.strip() == "42.0"
+        assert [r.name for r in app.hub.output.trace.records] == ["demo__calculate"]
+        assert app.hub.editor.text == "unchanged = True\n"
+        await wait_until(pilot, lambda: app.hub.runs_recorded == 1, "the history record")
 
         # Running the editor's buffer with parameters (shift+F5) after opening the snippet.
         browser = await open_browser(pilot, app)
@@ -97,15 +97,15 @@ async def test_run_a_snippet_with_parameters_stop_one_and_reopen_from_history(tm
         browser.query_one(SnippetList).focus()
         await pilot.press("enter")
         await pilot.pause()
-        assert app.editor.text == MULTIPLY
+        assert app.hub.editor.text == MULTIPLY
         await pilot.press("shift+f5")
         form = app.screen
         assert isinstance(form, RunParamsScreen)
         form.query_one("#value-factor", Input).value = "2"
         form.query_one("#value-label", Input).value = "twice"
         await pilot.press("enter")
-        await wait_until(pilot, lambda: app.runs_recorded == 2, "the second run", KERNEL_START)
-        assert "twice 12.0 ['a']" in app.output.log_widget.plain
+        await wait_until(pilot, lambda: app.hub.runs_recorded == 2, "the second run", KERNEL_START)
+        assert "twice 12.0 ['a']" in app.hub.output.log_widget.plain
 
         # A runaway snippet stops with ctrl+c like any run.
         browser = await open_browser(pilot, app)
@@ -113,12 +113,12 @@ async def test_run_a_snippet_with_parameters_stop_one_and_reopen_from_history(tm
         await pilot.press("f5")
         assert isinstance(app.screen, RunParamsScreen)
         await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: app.sandbox_state == "running", "the loop to run", KERNEL_START)
+        await wait_until(pilot, lambda: app.hub.sandbox_state == "running", "the loop to run", KERNEL_START)
         await pilot.pause(0.3)
         await pilot.press("ctrl+c")
-        await wait_until(pilot, lambda: not app.running, "the loop to stop", 30)
-        assert app.output.query_one("#error", CodeView).text.startswith("KeyboardInterrupt")
-        await wait_until(pilot, lambda: app.runs_recorded == 3, "the third record")
+        await wait_until(pilot, lambda: not app.hub.running, "the loop to stop", 30)
+        assert app.hub.output.query_one("#error", CodeView).text.startswith("KeyboardInterrupt")
+        await wait_until(pilot, lambda: app.hub.runs_recorded == 3, "the third record")
 
         # Every run is in the history, newest first; Enter reopens a run's code.
         runs = RunHistory().list()
@@ -128,7 +128,7 @@ async def test_run_a_snippet_with_parameters_stop_one_and_reopen_from_history(tm
             ("multiply-label", "ok"),
         ]
         assert runs[2].trace[0]["tool"] == "demo__calculate" and "AREA 42.0" in runs[2].output
-        app.editor.text = "# scratch\n"
+        app.hub.editor.text = "# scratch\n"
         await pilot.press("ctrl+g")
         await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen) and app.screen.loaded, "the history")
         history = app.screen
@@ -142,6 +142,6 @@ async def test_run_a_snippet_with_parameters_stop_one_and_reopen_from_history(tm
         await pilot.press("enter")
         await pilot.pause()
         assert not isinstance(app.screen, HistoryScreen)
-        assert app.editor.text == MULTIPLY
+        assert app.hub.editor.text == MULTIPLY
         await pilot.press("ctrl+z")
-        assert app.editor.text == "# scratch\n"
+        assert app.hub.editor.text == "# scratch\n"

@@ -60,7 +60,7 @@ async def test_save_the_buffer_as_a_snippet_with_parameters(tmp_path: Path) -> N
     app = app_with(demo_stdio_config(), tmp_path=tmp_path, connect=False)
     async with app.run_test(size=(110, 34)) as pilot:
         await wait_until(pilot, lambda: app.engine_ready, "the engine")
-        app.editor.text = CODE
+        app.hub.editor.text = CODE
         await pilot.press("ctrl+s")
         form = app.screen
         assert isinstance(form, SnippetFormScreen)
@@ -112,17 +112,17 @@ async def test_save_the_buffer_as_a_snippet_with_parameters(tmp_path: Path) -> N
             ("label", "str", ""),
         ]
         assert snippet.description == "Multiply two numbers and print them with a label"
-        assert app.current_snippet is not None and app.current_snippet.name == "multiply-label"
-        assert app.editor.border_title == "Editor · multiply-label"
+        assert app.hub.current_snippet is not None and app.hub.current_snippet.name == "multiply-label"
+        assert app.hub.editor.border_title == "Editor · multiply-label"
         assert any("Saved the snippet multiply-label with 3 parameters" in n for n in notices(app))
 
         # ctrl+s again saves the changed buffer into the same snippet, without the form.
-        app.editor.text = CODE + "# changed\n"
+        app.hub.editor.text = CODE + "# changed\n"
         await pilot.pause()
-        assert app.editor.border_title == "Editor · multiply-label •"
+        assert app.hub.editor.border_title == "Editor · multiply-label •"
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: SnippetStore().get("multiply-label").code.endswith("# changed\n"), "resave")
-        await wait_until(pilot, lambda: app.editor.border_title == "Editor · multiply-label", "the title")
+        await wait_until(pilot, lambda: app.hub.editor.border_title == "Editor · multiply-label", "the title")
         assert len(SnippetStore().get("multiply-label").parameters) == 3
 
         # Save as (F12): a taken name is refused in the form, and the typed values stay.
@@ -147,7 +147,7 @@ async def test_browse_open_rename_delete_export_and_import(tmp_path: Path) -> No
     app = app_with(demo_stdio_config(), tmp_path=tmp_path, connect=False)
     async with app.run_test(size=(110, 34)) as pilot:
         await wait_until(pilot, lambda: app.engine_ready, "the engine")
-        app.editor.text = "previous = 1\n"
+        app.hub.editor.text = "previous = 1\n"
         browser = await open_browser(pilot, app)
         listing = browser.query_one(SnippetList)
         assert [s.name for s in listing.snippets] == ["list-notes", "multiply-label"]
@@ -163,12 +163,12 @@ async def test_browse_open_rename_delete_export_and_import(tmp_path: Path) -> No
         await pilot.press("enter")
         await pilot.pause()
         assert not isinstance(app.screen, SnippetsScreen)
-        assert app.editor.text == CODE
-        assert app.current_snippet is not None and app.current_snippet.name == "multiply-label"
+        assert app.hub.editor.text == CODE
+        assert app.hub.current_snippet is not None and app.hub.current_snippet.name == "multiply-label"
         await pilot.press("ctrl+z")  # opening is one undoable edit
-        assert app.editor.text == "previous = 1\n"
+        assert app.hub.editor.text == "previous = 1\n"
         await pilot.press("ctrl+y")
-        assert app.editor.text == CODE
+        assert app.hub.editor.text == CODE
 
         # Rename: an invalid name is refused in the dialog; a valid one renames the file and the editor's link.
         browser = await open_browser(pilot, app)
@@ -187,7 +187,7 @@ async def test_browse_open_rename_delete_export_and_import(tmp_path: Path) -> No
             pilot, lambda: "times-label" in [s.name for s in browser.query_one(SnippetList).snippets], "list"
         )
         assert not store.exists("multiply-label") and store.get("times-label").code == CODE
-        assert app.current_snippet is not None and app.current_snippet.name == "times-label"
+        assert app.hub.current_snippet is not None and app.hub.current_snippet.name == "times-label"
 
         # Export refuses a snippet without a description, saying what to change.
         listing = browser.query_one(SnippetList)
@@ -236,7 +236,7 @@ async def test_browse_open_rename_delete_export_and_import(tmp_path: Path) -> No
         await pilot.press("y")
         await wait_until(pilot, lambda: not store.exists("times-label"), "the delete")
         await wait_until(pilot, lambda: len(browser.query_one(SnippetList).snippets) == 1, "the list")
-        assert app.snippet_in_store is False  # the editor's snippet is gone: ctrl+s asks for a name again
+        assert app.hub.snippet_in_store is False  # the editor's snippet is gone: ctrl+s asks for a name again
 
         # Import: the exported folder opens in the editor as an unsaved snippet.
         await pilot.press("i")
@@ -248,10 +248,10 @@ async def test_browse_open_rename_delete_export_and_import(tmp_path: Path) -> No
         prompt.query_one("#prompt-value", Input).value = str(skill)
         await pilot.press("enter")
         await wait_until(pilot, lambda: not isinstance(app.screen, SnippetsScreen | PromptScreen), "the import")
-        assert app.editor.text == CODE
-        assert app.current_snippet is not None and app.current_snippet.name == "times-label"
-        assert [p.name for p in app.current_snippet.parameters] == ["base", "factor"]
-        assert app.snippet_in_store is False
+        assert app.hub.editor.text == CODE
+        assert app.hub.current_snippet is not None and app.hub.current_snippet.name == "times-label"
+        assert [p.name for p in app.hub.current_snippet.parameters] == ["base", "factor"]
+        assert app.hub.snippet_in_store is False
         await pilot.press("ctrl+s")  # not in the store yet: the form opens, filled in from the skill
         form = app.screen
         assert isinstance(form, SnippetFormScreen)
@@ -264,7 +264,7 @@ async def test_keys_that_need_a_snippet_say_so(tmp_path: Path) -> None:
     app = app_with(demo_stdio_config(), tmp_path=tmp_path, connect=False)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: app.engine_ready, "the engine")
-        app.editor.text = "  \n"
+        app.hub.editor.text = "  \n"
         await pilot.press("ctrl+s")
         assert not isinstance(app.screen, SnippetFormScreen)
         assert any("nothing to save" in n for n in notices(app))
@@ -273,7 +273,7 @@ async def test_keys_that_need_a_snippet_say_so(tmp_path: Path) -> None:
         browser = await open_browser(pilot, app)
         assert "No snippets yet" in text_of(browser, "#snippet-meta")
         await pilot.press("f5")  # nothing highlighted: nothing runs, and the editor's code does not either
-        assert not app.running
+        assert not app.hub.running
         await pilot.press("escape")
 
         # The command palette offers the new actions too.

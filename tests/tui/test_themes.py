@@ -54,7 +54,7 @@ async def test_user_themes_load_and_the_editor_follows_the_theme(tmp_path: Path)
         await pilot.pause()
         assert "my-theme" in app.available_themes
         assert any("broken.toml" in str(n.message) for n in app._notifications)
-        editor = app.editor
+        editor = app.hub.editor
         assert editor.theme == EDITOR_THEME_NAME
         dark_string = editor._theme.syntax_styles["string"].color
         app.theme = "codemode-light"

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from textual.message import Message
 from textual.widgets import DataTable, Input
 
 from codemode_tui.registry import ToolDefinition
 from codemode_tui.tui.screens.context_budget import ContextBudgetScreen
+from codemode_tui.tui.widgets.code_editor import CodeEditor
 from codemode_tui.tui.widgets.code_view import CodeView
 from codemode_tui.tui.widgets.preview_pane import PreviewPane
 from codemode_tui.tui.widgets.server_filter import ServerFilter
@@ -32,9 +34,9 @@ async def test_selecting_a_tool_fills_the_preview_and_enter_inserts_its_call(tmp
         tools.focus()
         highlight(tools, "quote_order")
         await pilot.pause()
-        assert app.selected_tool is not None and app.selected_tool.name == "quote_order"
+        assert app.hub.selected_tool is not None and app.hub.selected_tool.name == "quote_order"
         preview = app.query_one(PreviewPane)
-        await wait_until(pilot, lambda: preview.tool is app.selected_tool, "the preview (debounced while typing)")
+        await wait_until(pilot, lambda: preview.tool is app.hub.selected_tool, "the preview (debounced while typing)")
         schema = json.loads(preview.query_one("#schema", CodeView).text)
         assert "items" in schema["input"]["properties"]
         assert schema["output"] is not None  # quote_order has structured output
@@ -43,17 +45,17 @@ async def test_selecting_a_tool_fills_the_preview_and_enter_inserts_its_call(tmp
         compile(binding, "<binding>", "exec")
         assert "read-only" in str(preview.query_one("#details-badges").render())
 
-        app.editor.text = ""
+        app.hub.editor.text = ""
         await pilot.press("enter")
-        assert app.focused is app.editor
-        text = app.editor.text
+        assert app.focused is app.hub.editor
+        text = app.hub.editor.text
         assert "from generated.servers.demo import quote_order" in text
         assert "await quote_order(" in text
         # A second insert does not repeat the import line.
         tools.focus()
         await pilot.press("enter")
-        assert app.editor.text.count("from generated.servers.demo import quote_order") == 1
-        assert app.editor.text.count("await quote_order(") == 2
+        assert app.hub.editor.text.count("from generated.servers.demo import quote_order") == 1
+        assert app.hub.editor.text.count("await quote_order(") == 2
 
 
 async def test_the_server_filter_limits_the_list(tmp_path: Path) -> None:
@@ -87,19 +89,39 @@ async def test_search_as_you_type_ranks_tools_and_shows_scores(tmp_path: Path) -
         assert app.query_one("#tools-pane").border_subtitle == "1 match"
         await wait_until(
             pilot,
-            lambda: app.selected_tool is not None and app.selected_tool.name == "calculate",
+            lambda: app.hub.selected_tool is not None and app.hub.selected_tool.name == "calculate",
             "the preview to follow",
         )
-        # Enter in the search box moves to the results; Enter there inserts the call.
-        app.editor.text = ""
-        await pilot.press("enter", "enter")
-        assert "await calculate(" in app.editor.text
+        # Enter in the search box inserts the best hit's call.
+        app.hub.editor.text = ""
+        await pilot.press("enter")
+        assert "await calculate(" in app.hub.editor.text
         # A query that matches nothing says so; clearing lists every tool again.
         await pilot.press("f3", *"zzzqqq")
         await wait_until(pilot, lambda: tools.option_count == 0, "no match")
         assert app.query_one("#tools-pane").border_subtitle == "no match"
         app.query_one("#search", Input).value = ""
         await wait_until(pilot, lambda: tools.option_count == 10, "the full list")
+
+
+async def test_the_first_enter_right_after_typing_inserts_the_best_hit(tmp_path: Path) -> None:
+    posted: list[Message] = []
+    app = app_with(demo_stdio_config(), tmp_path=tmp_path)
+    async with app.run_test(size=(120, 36), message_hook=posted.append) as pilot:
+        await wait_until(pilot, lambda: connected(app), "the demo server")
+        tools = app.screen.query_one(ToolList)
+        await wait_until(pilot, lambda: tools.option_count == 10, "the tool list")
+        editor = app.screen.query_one("#editor", CodeEditor)
+        editor.text = ""
+        # No wait between the last key and Enter: the search for "arithmetic" may still be running.
+        await pilot.press("f3", *"arithmetic", "enter")
+        await wait_until(pilot, lambda: "await calculate(" in editor.text, "the call of the best hit")
+        inserts = list({id(m): m for m in posted if isinstance(m, ToolList.InsertRequested)}.values())
+        assert [m.tool.name for m in inserts] == ["calculate"]
+        assert app.focused is editor
+        # Down still moves to the results.
+        await pilot.press("f3", "down")
+        assert app.focused is tools
 
 
 async def test_context_budget_compares_all_tools_with_the_meta_tools(tmp_path: Path) -> None:

@@ -1,17 +1,58 @@
-"""The code editor: a Python ``TextArea`` whose highlighting follows the app theme."""
+"""The code editor: a Python ``TextArea`` whose highlighting follows the app theme.
+
+Its keys are those of code editors: ctrl+a selects everything (line start is
+Home alone), and selecting a line has a key of its own, because the screen's
+F6 (run selection) and F7 (context budget) shadow ``TextArea``'s.  Its
+``BINDINGS`` are what the help screen lists for the editor.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import ClassVar
 
 from rich.style import Style
+from textual.binding import Binding, BindingType
 from textual.widgets import TextArea
 
 from ..themes import EDITOR_THEME_NAME, editor_theme
 
+#: Lines that start with this are comments; a call inserted inside a leading comment block goes below it.
+COMMENT = "#"
+
 
 class CodeEditor(TextArea):
     """Where the user writes the code that runs in the sandbox."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+a", "select_all", "Select all", id="editor-select-all", tooltip="Select the whole buffer"),
+        Binding("home", "cursor_line_start", "Line start", id="editor-line-start", show=False),
+        Binding("alt+l", "select_line", "Select line", id="editor-select-line", tooltip="Select the cursor's line"),
+        Binding("ctrl+home", "document_start", "Buffer start", id="editor-start", show=False),
+        Binding("ctrl+end", "document_end", "Buffer end", id="editor-end", show=False),
+        Binding("ctrl+z", "undo", "Undo", id="editor-undo", show=False),
+        Binding("ctrl+y", "redo", "Redo", id="editor-redo", show=False),
+        Binding("ctrl+x", "cut", "Cut", id="editor-cut", show=False),
+        Binding("ctrl+c", "copy", "Copy selection (when no run is live)", id="editor-copy", show=False),
+        Binding("ctrl+v", "paste", "Paste", id="editor-paste", show=False),
+        Binding("ctrl+k", "delete_to_end_of_line_or_delete_line", "Delete to line end", id="editor-kill", show=False),
+        Binding("ctrl+shift+k", "delete_line", "Delete line", id="editor-delete-line", show=False),
+        Binding("ctrl+u", "delete_to_start_of_line", "Delete to line start", id="editor-kill-start", show=False),
+        Binding("ctrl+w", "delete_word_left", "Delete word left", id="editor-delete-word", show=False),
+    ]
+
+    #: Shown in the help next to the bindings: what the cursor keys do with shift.
+    HELP_EXTRA: ClassVar[list[tuple[str, str]]] = [
+        ("shift+arrows", "Select text"),
+        ("ctrl+shift+arrows", "Select by word"),
+        ("tab", "Indent"),
+    ]
+
+    def action_document_start(self) -> None:
+        self.move_cursor((0, 0))
+
+    def action_document_end(self) -> None:
+        self.move_cursor(self.document.end)
 
     def apply_theme(self, variables: Mapping[str, str], overrides: Mapping[str, Style] | None = None) -> None:
         """Re-derive the token colours from the app theme (called on every theme change)."""
@@ -31,6 +72,7 @@ class CodeEditor(TextArea):
         while kept and not kept[0].strip():
             kept.pop(0)
         text = "\n".join(kept)
+        self._leave_leading_comment()
         row, column = self.cursor_location
         line = self.document.get_line(row)
         if column > 0 or line.strip():
@@ -41,3 +83,20 @@ class CodeEditor(TextArea):
         else:
             text = text + "\n"
         self.insert(text)
+
+    def _leave_leading_comment(self) -> None:
+        """A cursor inside the comment block at the top (the welcome text) moves to the line below it."""
+        lines = self.text.split("\n")
+        row = self.cursor_location[0]
+        if row >= len(lines) or not lines[row].lstrip().startswith(COMMENT):
+            return
+        if any(not line.lstrip().startswith(COMMENT) for line in lines[:row]):
+            return  # a comment further down, among code: the user placed the cursor there
+        end = row
+        while end < len(lines) and lines[end].lstrip().startswith(COMMENT):
+            end += 1
+        if end == len(lines):
+            self.move_cursor((end - 1, len(lines[end - 1])))
+            self.insert("\n")
+        else:
+            self.move_cursor((end, 0))

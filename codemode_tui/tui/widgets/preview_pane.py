@@ -23,7 +23,7 @@ class PreviewPane(Vertical):
     """Schema, binding and details of the highlighted tool; ``c`` copies the open tab."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("c", "app.copy_preview", "Copy", id="preview-copy", tooltip="Copy the open tab to the clipboard"),
+        Binding("c", "screen.copy_preview", "Copy", id="preview-copy", tooltip="Copy the open tab to the clipboard"),
     ]
 
     ALLOW_MAXIMIZE = True

@@ -6,17 +6,18 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual.binding import Binding, BindingType
 from textual.content import Content
+from textual.message import Message
 from textual.widgets import DataTable
 
 from ..formatting import status_glyph
-from ..messages import ServerActionRequested
+from ..ui_types import SERVER_ACTIONS, ServerAction
 
 if TYPE_CHECKING:
     from ...registry import ServerInfo
 
 
 class ServerList(DataTable[Content]):
-    """A table of servers; its keys ask the App to add, edit, delete or reconnect one."""
+    """A table of servers; its keys ask the main screen to add, edit, delete or reconnect one."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "request('add')", "Add", id="server-add", tooltip="Add a server"),
@@ -41,6 +42,14 @@ class ServerList(DataTable[Content]):
             "i", "request('import')", "Import", id="server-import", tooltip="Import an mcpServers JSON file", show=False
         ),
     ]
+
+    class ActionRequested(Message):
+        """Asks for ``action`` on ``server`` (the highlighted one; ``None`` when there is none)."""
+
+        def __init__(self, action: ServerAction, server: str | None) -> None:
+            super().__init__()
+            self.action = action
+            self.server = server
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False, show_header=False)
@@ -77,4 +86,5 @@ class ServerList(DataTable[Content]):
         self.border_subtitle = f"{connected}/{len(servers)} connected" if servers else "none: press a to add"
 
     def action_request(self, action: str) -> None:
-        self.post_message(ServerActionRequested(action, self.highlighted_server))
+        if action in SERVER_ACTIONS:
+            self.post_message(self.ActionRequested(action, self.highlighted_server))  # type: ignore[arg-type]

@@ -15,12 +15,12 @@ SANDBOX_STYLES = {
     "running": "$text-accent",
     "restarting": "$text-warning",
     "failed": "$text-error",
-    "unavailable": "$text-muted",
+    "closed": "$text-muted",
 }
 
 
 class StatusBar(Static):
-    """One line at the bottom; the App sets its reactives."""
+    """One line at the bottom; the main screen binds ``sandbox`` and ``running`` and sets the rest."""
 
     sandbox: reactive[str] = reactive("not started")
     elapsed: reactive[float | None] = reactive(None)

@@ -6,10 +6,11 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual.binding import Binding, BindingType
 from textual.content import Content
+from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from ..messages import InsertExampleRequested, ToolChosen, ToolRow
+from ..messages import ToolRow
 
 if TYPE_CHECKING:
     from ...registry import ToolDefinition
@@ -22,8 +23,24 @@ class ToolList(OptionList):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "insert", "Insert call", id="tool-insert", tooltip="Insert the example call into the editor"),
-        Binding("slash", "app.focus_search", "Search", id="tool-search", tooltip="Back to the search box", show=False),
+        Binding(
+            "slash", "screen.focus_search", "Search", id="tool-search", tooltip="Back to the search box", show=False
+        ),
     ]
+
+    class Highlighted(Message):
+        """The highlighted tool changed (``tool`` is ``None`` when nothing is highlighted)."""
+
+        def __init__(self, tool: ToolDefinition | None) -> None:
+            super().__init__()
+            self.tool = tool
+
+    class InsertRequested(Message):
+        """Insert the tool's example call into the editor."""
+
+        def __init__(self, tool: ToolDefinition) -> None:
+            super().__init__()
+            self.tool = tool
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -53,7 +70,7 @@ class ToolList(OptionList):
             self.summary = f"{total} match{'es' if total != 1 else ''}" if total else "no match"
         else:
             self.summary = f"{total} tools" if shown == total else f"{shown} of {total} tools"
-        self.post_message(ToolChosen(self.highlighted_tool))
+        self.post_message(self.Highlighted(self.highlighted_tool))
 
     @staticmethod
     def _prompt(row: ToolRow) -> Content:
@@ -65,7 +82,7 @@ class ToolList(OptionList):
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()
-        self.post_message(ToolChosen(self.highlighted_tool))
+        self.post_message(self.Highlighted(self.highlighted_tool))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
@@ -73,4 +90,4 @@ class ToolList(OptionList):
     def action_insert(self) -> None:
         tool = self.highlighted_tool
         if tool is not None:
-            self.post_message(InsertExampleRequested(tool))
+            self.post_message(self.InsertRequested(tool))

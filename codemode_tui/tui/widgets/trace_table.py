@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual.binding import Binding, BindingType
 from textual.content import Content
+from textual.message import Message
 from textual.widgets import DataTable
 
 from ..formatting import format_duration
-from ..messages import TraceCallSelected
 
 if TYPE_CHECKING:
     from ...executor.run_result import ToolCallRecord
@@ -31,6 +31,13 @@ class TraceTable(DataTable[Content]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open_call", "Open call", id="trace-open", tooltip="Open the call: arguments and result")
     ]
+
+    class CallSelected(Message):
+        """A row was chosen: open the call's arguments and result."""
+
+        def __init__(self, record: ToolCallRecord) -> None:
+            super().__init__()
+            self.record = record
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
@@ -78,7 +85,7 @@ class TraceTable(DataTable[Content]):
 
     def action_open_call(self) -> None:
         if 0 <= self.cursor_row < len(self.records):
-            self.post_message(TraceCallSelected(self.records[self.cursor_row]))
+            self.post_message(self.CallSelected(self.records[self.cursor_row]))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

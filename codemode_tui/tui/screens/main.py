@@ -1,0 +1,889 @@
+"""The main screen: the hub that wires the panes to the engine and to each other.
+
+The App keeps settings, themes, the keymap and the engine load; this screen
+holds what the playground is doing now (the workspace, the highlighted tool,
+the live run, the sandbox state, the editor's snippet) as reactives, passes the
+workspace down to the panes that own a concern (``ToolsPane``, ``ServersPane``)
+with ``data_bind``, and handles the messages they post.  Its bindings, the
+palette and the help come from :mod:`..keys`.  Being a screen of its own, it
+reaches its widgets with ``self.query_one`` whatever dialog is on top.
+
+Runs go through ``Workspace.run`` (source ``playground``), which records the
+history itself; the sandbox state comes from the executor (polled while it
+starts, as the executor has no listener for it yet).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import gc
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, Any, ClassVar, assert_never, cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Footer, TextArea
+
+from ..codegen_preview import binding_preview
+from ..formatting import format_duration, format_started
+from ..keys import MAIN_BINDINGS, first_key, help_sections
+from ..messages import (
+    RegistryChanged,
+    RunFinished,
+    RunOutput,
+    RunToolCall,
+    SandboxStateChanged,
+    SnippetStoreChanged,
+)
+from ..state import buffer_file
+from ..ui_types import PANES, Pane, RunStatus, SandboxState, ServerAction
+from ..widgets.code_editor import CodeEditor
+from ..widgets.output_pane import OutputPane
+from ..widgets.preview_pane import PreviewPane
+from ..widgets.servers_pane import ServersPane
+from ..widgets.status_bar import StatusBar
+from ..widgets.tool_list import ToolList
+from ..widgets.tools_pane import ToolsPane
+from ..widgets.trace_table import TraceTable
+from .context_budget import ContextBudgetScreen
+from .help import HelpScreen
+from .trace_call import TraceCallScreen
+
+if TYPE_CHECKING:
+    from ...executor.run_result import RunResult
+    from ...registry import ToolDefinition
+    from ...snippets import RunRecord, Snippet
+    from ...workspace import Workspace
+    from ..app import PlaygroundApp
+    from .snippets import SnippetRequest
+
+# Not while a dialog is open: they open a dialog of their own, or are priority keys a dialog may want.
+DIALOG_ACTIONS = frozenset(
+    {
+        "run",
+        "run_selection",
+        "context_budget",
+        "save_snippet",
+        "save_snippet_as",
+        "snippets",
+        "history",
+        "run_with_parameters",
+        "import_skill",
+    }
+)
+BUFFER_SAVE_DELAY = 0.5
+PREVIEW_DELAY = 0.08
+
+
+def run_status(result: RunResult) -> RunStatus:
+    """How a finished run ended, for the output and the notes."""
+    if result.cancelled:
+        return "cancelled"
+    return "ok" if result.error is None else "error"
+
+
+class MainScreen(Screen[None]):
+    """Servers and tools on the left, editor and preview in the middle, output below."""
+
+    BINDINGS: ClassVar[list[BindingType]] = MAIN_BINDINGS
+
+    workspace: reactive[Workspace | None] = reactive(None, init=False)
+    selected_tool: reactive[ToolDefinition | None] = reactive(None, init=False)
+    running: reactive[bool] = reactive(False, init=False)
+    sandbox_state: reactive[SandboxState] = reactive("not started", init=False)
+
+    def __init__(self) -> None:
+        super().__init__()
+        # The snippet the editor buffer belongs to (opened, saved or imported) and whether the store has it.
+        self.current_snippet: Snippet | None = None
+        self.snippet_in_store = False
+        self.runs_recorded = 0
+        self.run_started: float | None = None
+        self._run_code = ""
+        self._run_snippet: str | None = None
+        self._refresh_pending = False
+        self._frozen = False
+        self._stop_watching: Callable[[], None] | None = None
+        self._buffer_timer: Timer | None = None
+        self._preview_timer: Timer | None = None
+        self._elapsed_timer: Timer | None = None
+        saved = self.playground.saved
+        self._last_saved_buffer = saved.buffer
+        self._buffer_text = saved.buffer
+        self.hidden: set[Pane] = {pane for pane in PANES if pane in saved.settings.hidden_panes}
+
+    @property
+    def playground(self) -> PlaygroundApp:
+        return cast("PlaygroundApp", self.app)
+
+    # -- layout -----------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="body"):
+            with Vertical(id="sidebar"):
+                yield ServersPane(id="servers-pane").data_bind(MainScreen.workspace)
+                yield ToolsPane(id="tools-pane").data_bind(MainScreen.workspace)
+            with Vertical(id="workbench"):
+                with Horizontal(id="top"):
+                    editor = CodeEditor.code_editor(self.playground.saved.buffer, language="python", id="editor")
+                    editor.border_title = "Editor"
+                    yield editor
+                    yield PreviewPane(id="preview")
+                yield OutputPane(id="output")
+        yield StatusBar(id="status").data_bind(sandbox=MainScreen.sandbox_state, running=MainScreen.running)
+        yield Footer(id="footer")
+
+    @property
+    def editor(self) -> CodeEditor:
+        return self.query_one("#editor", CodeEditor)
+
+    @property
+    def output(self) -> OutputPane:
+        return self.query_one(OutputPane)
+
+    @property
+    def status(self) -> StatusBar:
+        return self.query_one(StatusBar)
+
+    @property
+    def tools(self) -> ToolsPane:
+        return self.query_one(ToolsPane)
+
+    @property
+    def servers(self) -> ServersPane:
+        return self.query_one(ServersPane)
+
+    @property
+    def ui_alive(self) -> bool:
+        """False once the screen is going away (shutting down): late messages are dropped."""
+        return self.is_attached and not self._closing
+
+    def _engine_or_say(self) -> Workspace | None:
+        """The workspace when loaded; else tell the user to wait (actions call this first)."""
+        if self.workspace is None:
+            self.notify("The engine is still loading; try again in a moment.", severity="warning")
+        return self.workspace
+
+    def on_mount(self) -> None:
+        app = self.playground
+        self.editor.apply_theme(app.theme_variables, app.theme_catalog.syntax_for(app.theme))
+        for pane in self.hidden:
+            self.add_class(f"-hide-{pane}")
+        app.quiet_cursors(self)
+        self.tools.search.focus()
+        if app.engine_ready:
+            self.workspace = app.workspace
+        else:
+            self.status.message = "loading the engine…"
+
+    def detach(self) -> None:
+        """Stop listening to the engine and write the last edit (the app is going away)."""
+        workspace = self.workspace
+        if workspace is not None:
+            workspace.registry.remove_listener(self.registry_listener)
+        if self._stop_watching is not None:
+            self._stop_watching()
+            self._stop_watching = None
+        self.flush_buffer()
+
+    def engine_failed(self, error: str | None) -> None:
+        self.status.message = "the engine did not load"
+        self.notify(f"The engine did not load: {error}", title="Start-up", severity="error", markup=False)
+
+    def watch_workspace(self, workspace: Workspace | None) -> None:
+        """Wire the loaded workspace to the panes and connect."""
+        if workspace is None:
+            return
+        self.status.message = ""
+        workspace.registry.add_listener(self.registry_listener)
+        self._refresh_registry_views()
+        if self.playground.connect_on_start:
+            self.call_later(self.servers.connect_all)  # once the panes have the workspace (bound after this)
+
+    def theme_changed(self) -> None:
+        app = self.playground
+        self.editor.apply_theme(app.theme_variables, app.theme_catalog.syntax_for(app.theme))
+
+    # -- registry → views --------------------------------------------------------
+
+    def registry_listener(self, server: str) -> None:
+        # Called by the engine, possibly from another thread: only post a message.
+        self.post_message(RegistryChanged(server))
+
+    @on(RegistryChanged)
+    def _registry_changed(self) -> None:
+        if not self._refresh_pending:
+            self._refresh_pending = True
+            self.call_after_refresh(self._refresh_registry_views)
+
+    def _refresh_registry_views(self) -> None:
+        self._refresh_pending = False
+        if not self.ui_alive or self.workspace is None:
+            return
+        servers = self.workspace.registry.list_servers()
+        self.servers.show(servers)
+        self.tools.set_servers([info.name for info in servers])
+        connected = sum(1 for info in servers if info.status == "connected")
+        self.status.servers = f"servers {connected}/{len(servers)}"
+        self.tools.refresh_tools()
+        if not any(info.status == "connecting" for info in servers):
+            self.call_after_refresh(self._settle)
+
+    def _settle(self) -> None:
+        """Once no server is connecting: index the tools now, not on the next key press.
+
+        Then freeze what start-up allocated (the engine, thousands of tool
+        definitions, the index) so the collector's full passes over it do not
+        pause typing; rediscovery later still frees what it replaces.
+        """
+        if not self.ui_alive or self.workspace is None:
+            return
+        self.workspace.index.sync()
+        if not self._frozen:
+            self._frozen = True
+            gc.freeze()
+            if self.playground.warm_sandbox_on_start:
+                self.warm_sandbox()
+
+    # -- tools and the preview ----------------------------------------------------------
+
+    @on(ToolsPane.ToolChosen)
+    def _tool_chosen(self, message: ToolsPane.ToolChosen) -> None:
+        if message.tool is not self.selected_tool:
+            self.selected_tool = message.tool
+
+    def watch_selected_tool(self) -> None:
+        # Debounced: while the user types, the list redraws alone and the preview catches up after.
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+        self._preview_timer = self.set_timer(PREVIEW_DELAY, self._update_preview)
+
+    def _update_preview(self) -> None:
+        if not self.ui_alive:
+            return
+        preview = self.query_one(PreviewPane)
+        if preview.tool is not self.selected_tool:
+            preview.show_tool(self.selected_tool)
+
+    @on(ToolList.InsertRequested)
+    def _insert_requested(self, message: ToolList.InsertRequested) -> None:
+        self.insert_example(message.tool)
+
+    def insert_example(self, tool: ToolDefinition | None) -> None:
+        if tool is None:
+            self.notify("Highlight a tool in the tool list first.", severity="warning")
+            return
+        preview = binding_preview(tool)
+        if not preview.available:
+            self.notify(preview.reason, severity="warning", markup=False)
+            return
+        self.editor.insert_snippet(preview.example)
+        self.editor.focus()
+
+    def action_insert_example(self) -> None:
+        self.insert_example(self.selected_tool)
+
+    def action_copy_preview(self) -> None:
+        found = self.query_one(PreviewPane).copy_text()
+        if not found or not found[0]:
+            self.notify("Nothing to copy: highlight a tool first.", severity="warning")
+            return
+        text, what = found
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Copied the {what}.", markup=False)
+
+    def action_copy(self, what: str) -> None:
+        tool = self.selected_tool
+        if tool is None:
+            self.notify("Highlight a tool first.", severity="warning")
+            return
+        if what == "schema":
+            from ..formatting import pretty_json
+
+            text = pretty_json({"input": tool.input_schema, "output": tool.output_schema})
+        else:
+            preview = binding_preview(tool)
+            if not preview.available:
+                self.notify(preview.reason, severity="warning", markup=False)
+                return
+            text = preview.binding if what == "binding" else preview.example
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Copied the {what}.", markup=False)
+
+    # -- servers -------------------------------------------------------------------
+
+    def action_server(self, action: ServerAction, server: str | None = None) -> None:
+        self.servers.request(action, server)
+
+    def action_reconnect_all(self) -> None:
+        if self._engine_or_say():
+            self.servers.connect_all(reconnect=True)
+
+    # -- running code -----------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel_run":
+            return self.running
+        if action in DIALOG_ACTIONS and self.app.screen is not self:
+            return False  # one dialog at a time (the palette and the footer under a dialog say so too)
+        if action in ("run", "run_selection"):
+            return True if not self.running else None  # shown dimmed while a run is live
+        return True
+
+    def action_run(self) -> None:
+        self.start_run(self.editor.text, "the whole buffer")
+
+    def action_run_selection(self) -> None:
+        selected = self.editor.selected_text
+        if not selected.strip():
+            self.notify("Select some code first (shift+arrows), or press F5 to run everything.", severity="warning")
+            return
+        self.start_run(selected, "the selection")
+
+    def stop_key(self) -> str:
+        """The stop key spelled out ("ctrl+c"), as remapped in settings if it was."""
+        return first_key(self.app, "cancel-run")
+
+    def start_run(
+        self, code: str, what: str, *, values: dict[str, Any] | None = None, snippet: str | None = None
+    ) -> None:
+        """Run ``code`` in the sandbox; output, calls and the result arrive as messages.
+
+        ``values`` are a snippet's parameters, set in the sandbox before ``code``
+        runs; ``snippet`` names the snippet in the run history.
+        """
+        workspace = self._engine_or_say()
+        if workspace is None:
+            return
+        if self.running:
+            self.notify(f"A run is already going; {self.stop_key()} stops it.", severity="warning")
+            return
+        if not code.strip():
+            self.notify("The editor is empty: insert a tool call from the tool list (Enter).", severity="warning")
+            return
+        self.running = True
+        self.run_started = time.monotonic()
+        self._run_code, self._run_snippet = code, snippet
+        if values:
+            shown = ", ".join(f"{name}={value!r}" for name, value in values.items())
+            what += f" ({shown if len(shown) <= 80 else shown[:79] + '…'})"
+        self.output.start_run(f"▶ running {what}")
+        status = self.status
+        status.tool_calls, status.elapsed = 0, 0.0
+        status.stop_hint = f"{self.stop_key()} stops"
+        self._elapsed_timer = self.set_interval(0.1, self._tick)
+        self._watch_sandbox(workspace)
+        self.refresh_bindings()
+        self._run_code_worker(workspace, code, values or {}, snippet)
+
+    @work(group="run", exclusive=True, exit_on_error=False)
+    async def _run_code_worker(
+        self, workspace: Workspace, code: str, values: dict[str, Any], snippet: str | None
+    ) -> None:
+        def on_output(stream: str, text: str) -> None:
+            self.post_message(RunOutput(stream, text))
+
+        def on_tool_call(record: Any) -> None:
+            self.post_message(RunToolCall(record))
+
+        try:
+            result = await workspace.run(
+                code,
+                values=values,
+                snippet=snippet,
+                source="playground",
+                on_output=on_output,
+                on_tool_call=on_tool_call,
+            )
+        except asyncio.CancelledError:  # stopped while the sandbox was starting: Workspace.run recorded it
+            self.post_message(RunFinished("cancelled", None, "stopped before the sandbox was ready"))
+            raise
+        except Exception as exc:  # the sandbox itself failing (what the code does is in the result)
+            error = f"{type(exc).__name__}: {exc}"
+            elapsed = time.monotonic() - self.run_started if self.run_started is not None else 0.0
+            await asyncio.to_thread(_record_failure, workspace, code, snippet, error, elapsed)
+            self.post_message(RunFinished("failed", None, error))
+            return
+        self.post_message(RunFinished(run_status(result), result))
+
+    def action_cancel_run(self) -> None:
+        """Interrupt the live run (the sandbox restarts if the code ignores the interrupt)."""
+        if not self.running or self.workspace is None:
+            return
+        if self.workspace.executor.interrupt():
+            self.output.log_widget.note("■ interrupt sent")
+            return
+        for worker in self.workers:  # still waiting for the sandbox to start
+            if worker.group == "run":
+                worker.cancel()
+
+    def _tick(self) -> None:
+        if self.running and self.run_started is not None and self.ui_alive:
+            self.status.elapsed = time.monotonic() - self.run_started
+
+    def _watch_sandbox(self, workspace: Workspace) -> None:
+        """Follow the executor's state (it pushes every change); created on first use, so not before."""
+        if self._stop_watching is None:
+            executor = workspace.executor
+            self._stop_watching = executor.add_state_listener(
+                lambda state: self.post_message(SandboxStateChanged(state))  # maybe off the UI thread
+            )
+            self.sandbox_state = executor.state
+
+    def warm_sandbox(self) -> None:
+        """Start the sandbox in the background so the first run does not wait for it."""
+        if self.workspace is not None:
+            self._watch_sandbox(self.workspace)
+            self._warm()
+
+    @work(group="sandbox", exclusive=True, exit_on_error=False)
+    async def _warm(self) -> None:
+        assert self.workspace is not None
+        try:
+            await self.workspace.warm_executor()
+        except Exception as exc:  # reported here; the next run tries again and says why
+            self.post_message(SandboxStateChanged("failed", f"{type(exc).__name__}: {exc}"))
+            return
+
+    def action_reset_sandbox(self) -> None:
+        workspace = self._engine_or_say()
+        if workspace is None:
+            return
+        if self.running:
+            self.notify(f"Stop the run first ({self.stop_key()}).", severity="warning")
+            return
+        self._watch_sandbox(workspace)
+        self._reset_sandbox()
+
+    @work(group="sandbox", exclusive=True, exit_on_error=False)
+    async def _reset_sandbox(self) -> None:
+        assert self.workspace is not None
+        try:
+            await self.workspace.executor.restart()
+        except Exception as exc:
+            self.post_message(SandboxStateChanged("failed", f"{type(exc).__name__}: {exc}"))
+
+    @on(SandboxStateChanged)
+    def _sandbox_changed(self, message: SandboxStateChanged) -> None:
+        if not self.ui_alive:
+            return
+        self.sandbox_state = message.state
+        if message.detail is not None:  # a start or restart that failed, with the reason
+            self.notify(
+                f"The sandbox did not start: {message.detail}",
+                title="Sandbox",
+                severity="error",
+                markup=False,
+                timeout=15,
+            )
+
+    @on(RunOutput)
+    def _run_output(self, message: RunOutput) -> None:
+        if self.ui_alive:
+            self.output.log_widget.append(message.stream, message.text)
+
+    @on(RunToolCall)
+    def _run_tool_call(self, message: RunToolCall) -> None:
+        if not self.ui_alive:
+            return
+        self.output.trace.add_record(message.record)
+        self.status.tool_calls = len(self.output.trace.records)
+        self.output.count_calls()
+
+    @on(RunFinished)
+    def _run_finished(self, message: RunFinished) -> None:
+        self.runs_recorded += 1  # Workspace.run (or the failure path) has written the history
+        if not self.ui_alive:
+            return
+        self.running = False
+        if self._elapsed_timer is not None:
+            self._elapsed_timer.stop()
+            self._elapsed_timer = None
+        self.output.log_widget.flush()
+        result = message.result
+        if result is None:
+            self._show_no_result(message.error or message.status)
+        else:
+            self._show_result(message.status, result)
+        self.refresh_bindings()
+
+    def _show_no_result(self, error: str) -> None:
+        output = self.output
+        output.log_widget.note(f"✖ {error}")
+        output.show_error(error)
+        output.show_value(None, None)
+        output.activate("tab-error")
+
+    def _show_result(self, status: RunStatus, result: RunResult) -> None:
+        output, log = self.output, self.output.log_widget
+        for record in result.trace:
+            output.trace.add_record(record)
+        output.count_calls()
+        self.status.tool_calls = len(result.trace)
+        self.status.elapsed = result.duration
+        error = result.error
+        output.show_error(f"{error.type}: {error.message}\n\n{error.traceback}".rstrip() if error else None)
+        output.show_value(result.value, result.value_repr)
+        match status:
+            case "ok":
+                summary = "■ done"
+            case "cancelled":
+                summary = "■ stopped"
+            case "error" | "failed":
+                summary = f"✖ {error.type}" if error else "✖ failed"
+            case _:
+                assert_never(status)
+        calls = len(result.trace)
+        log.note(
+            f"{summary} in {format_duration(result.duration)} · {calls} tool call{'s' if calls != 1 else ''}"
+            + (f" · {', '.join(result.notes)}" if result.notes else "")
+        )
+        if error is not None:
+            output.activate("tab-error")
+        elif result.value_repr is not None:
+            output.activate("tab-result")
+        if result.kernel_restarted:
+            self.notify(
+                "The sandbox was restarted: variables from earlier runs are gone.",
+                title="Sandbox restarted",
+                severity="warning",
+            )
+        if error is not None and error.type == "NameError":
+            self._parameter_tip(error.message)
+
+    def _parameter_tip(self, message: str) -> None:
+        """A NameError on a parameter of the editor's snippet: say how to give it a value."""
+        snippet = self.current_snippet
+        if snippet is None:
+            return
+        for param in snippet.parameters:
+            if f"'{param.name}'" in message:
+                keys = first_key(self.app, "run-with-parameters")
+                self.output.log_widget.note(
+                    f"tip: {param.name} is a parameter of {snippet.name}; {keys} asks for its value"
+                )
+                return
+
+    def action_clear_output(self) -> None:
+        if self.running:
+            self.notify(f"Stop the run first ({self.stop_key()}).", severity="warning")
+            return
+        self.output.clear()
+        self.status.elapsed = None
+        self.status.tool_calls = 0
+
+    @on(TraceTable.CallSelected)
+    def _trace_selected(self, message: TraceTable.CallSelected) -> None:
+        self.app.push_screen(TraceCallScreen(message.record))
+
+    # -- snippets and history ----------------------------------------------------------
+
+    def _update_editor_title(self) -> None:
+        snippet = self.current_snippet
+        if snippet is None:
+            self.editor.border_title = "Editor"
+            return
+        changed = " •" if self._buffer_text != snippet.code or not self.snippet_in_store else ""
+        self.editor.border_title = f"Editor · {snippet.name}{changed}"
+
+    def open_in_editor(self, code: str, snippet: Snippet | None = None, *, in_store: bool = False) -> None:
+        """Replace the buffer with ``code`` as one undoable edit (ctrl+z brings the old buffer back)."""
+        editor = self.editor
+        editor.replace(code, (0, 0), editor.document.end)
+        editor.move_cursor((0, 0))
+        editor.scroll_home(animate=False)
+        self._buffer_text = editor.text
+        self.current_snippet = snippet
+        self.snippet_in_store = in_store and snippet is not None
+        self._update_editor_title()
+        editor.focus()
+
+    def action_save_snippet(self) -> None:
+        """Save the buffer into its snippet; the form opens when it has none yet."""
+        workspace = self._engine_or_say()
+        if workspace is None:
+            return
+        snippet = self.current_snippet
+        if snippet is None or not self.snippet_in_store:
+            self._open_save_form(workspace)
+            return
+        if not self.editor.text.strip():
+            self.notify("The editor is empty: nothing to save.", severity="warning")
+            return
+        self._save_snippet(workspace, dataclasses.replace(snippet, code=self.editor.text))
+
+    def action_save_snippet_as(self) -> None:
+        workspace = self._engine_or_say()
+        if workspace is not None:
+            self._open_save_form(workspace)
+
+    def _open_save_form(self, workspace: Workspace) -> None:
+        from ...snippets import free_names
+        from .snippet_form import SnippetFormScreen
+
+        code = self.editor.text
+        if not code.strip():
+            self.notify("The editor is empty: nothing to save.", severity="warning")
+            return
+        snippet = self.current_snippet
+        declared = {param.name for param in snippet.parameters} if snippet else set()
+        store = workspace.snippets
+        tools = workspace.registry.list_tools()
+
+        def save(new: Snippet, overwrite: bool) -> Snippet:  # runs on the form's worker thread
+            return store.save(new, overwrite=overwrite, tools=tools)
+
+        self.app.push_screen(
+            SnippetFormScreen(
+                code,
+                save,
+                snippet=snippet,
+                overwrite_name=snippet.name if snippet is not None and self.snippet_in_store else None,
+                candidates=free_names(code) - declared,
+            ),
+            self._snippet_saved,
+        )
+
+    @work(group="snippet-save", exclusive=True, exit_on_error=False, thread=True)
+    def _save_snippet(self, workspace: Workspace, snippet: Snippet) -> None:
+        tools = workspace.registry.list_tools()
+        try:
+            saved = workspace.snippets.save(snippet, overwrite=True, tools=tools)
+        except (ValueError, OSError) as exc:
+            self.app.call_from_thread(self.notify, str(exc), title="Snippet not saved", severity="error", markup=False)
+            return
+        self.app.call_from_thread(self._snippet_saved, saved)
+
+    def _snippet_saved(self, saved: Snippet | None) -> None:
+        if saved is None or not self.ui_alive:
+            return
+        self.current_snippet = saved
+        self.snippet_in_store = True
+        self._update_editor_title()
+        count = len(saved.parameters)
+        params = f" with {count} parameter{'s' if count != 1 else ''}" if count else ""
+        self.notify(f"Saved the snippet {saved.name}{params}.", markup=False)
+
+    def action_snippets(self) -> None:
+        workspace = self._engine_or_say()
+        if workspace is None:
+            return
+        from .snippets import SnippetsScreen
+
+        self.app.push_screen(
+            SnippetsScreen(workspace.snippets, servers=workspace.servers, tools=workspace.registry.list_tools()),
+            self._snippet_requested,
+        )
+
+    def action_import_skill(self) -> None:
+        if not self._engine_or_say():
+            return
+        from .snippets import SnippetRequest, ask_import
+
+        self.app.push_screen(
+            ask_import(), lambda snippet: self._snippet_requested(SnippetRequest("open", snippet, imported=True))
+        )
+
+    def _snippet_requested(self, request: SnippetRequest | None) -> None:
+        if request is None or request.snippet is None:
+            return
+        snippet = request.snippet
+        if request.action == "run":
+            self.run_snippet(snippet)
+            return
+        self.open_in_editor(snippet.code, snippet, in_store=not request.imported)
+        if request.imported:
+            self.notify(
+                f"Imported the skill {snippet.name} into the editor; ctrl+s saves it as a snippet.", markup=False
+            )
+        else:
+            self.notify(f"Opened {snippet.name} (ctrl+z brings back the previous buffer).", markup=False)
+
+    def snippet_store_changed(self, message: SnippetStoreChanged) -> None:
+        """A snippet was renamed or deleted in the browser: follow it if it is the editor's."""
+        snippet = self.current_snippet
+        if snippet is None or snippet.name != message.old:
+            return
+        if message.new is None:
+            self.snippet_in_store = False  # deleted: ctrl+s asks for a name again
+        else:
+            self.current_snippet = message.new
+        self._update_editor_title()
+
+    def run_snippet(self, snippet: Snippet, code: str | None = None, what: str | None = None) -> None:
+        """Run ``code`` (default: the snippet's own) after asking for the snippet's parameters, if any."""
+        if self.running:
+            self.notify(f"A run is already going; {self.stop_key()} stops it.", severity="warning")
+            return
+        code = snippet.code if code is None else code
+        what = what or f"snippet {snippet.name}"
+        if not snippet.parameters:
+            self.start_run(code, what, snippet=snippet.name)
+            return
+        from .run_params import RunParamsScreen
+
+        self.app.push_screen(
+            RunParamsScreen(f"Run {snippet.name}", snippet.parameters, snippet.description),
+            partial(self._parameters_given, snippet, code, what),
+        )
+
+    def _parameters_given(self, snippet: Snippet, code: str, what: str, given: dict[str, Any] | None) -> None:
+        if given is None:
+            return
+        try:
+            values = snippet.bind(given)
+        except ValueError as exc:
+            self.notify(str(exc), title="Not run", severity="error", markup=False)
+            return
+        self.start_run(code, what, values=values, snippet=snippet.name)
+
+    def action_run_with_parameters(self) -> None:
+        """Run the editor buffer with values for its snippet's parameters."""
+        if not self._engine_or_say():
+            return
+        snippet = self.current_snippet
+        if snippet is None or not snippet.parameters:
+            self.notify(
+                "The editor's code has no parameters: save it as a snippet with parameters first (ctrl+s).",
+                severity="warning",
+            )
+            return
+        self.run_snippet(snippet, self.editor.text, f"{snippet.name} from the editor")
+
+    def action_history(self) -> None:
+        workspace = self._engine_or_say()
+        if workspace is None:
+            return
+        from .history import HistoryScreen
+
+        self.app.push_screen(HistoryScreen(workspace.history), self._history_closed)
+
+    def _history_closed(self, record: RunRecord | None) -> None:
+        if record is None:
+            return
+        self.open_in_editor(record.code)
+        self.notify(
+            f"Reopened the run of {format_started(record.started)} (ctrl+z brings back the previous buffer).",
+            markup=False,
+        )
+
+    # -- editor buffer -------------------------------------------------------------------
+
+    @on(TextArea.Changed, "#editor")
+    def _editor_changed(self) -> None:
+        self._buffer_text = self.editor.text
+        if self.current_snippet is not None:
+            self._update_editor_title()
+        if self._buffer_timer is not None:
+            self._buffer_timer.stop()
+        self._buffer_timer = self.set_timer(BUFFER_SAVE_DELAY, self._save_buffer)
+
+    def _save_buffer(self) -> None:
+        text = self._buffer_text
+        if text == self._last_saved_buffer:
+            return
+        self._last_saved_buffer = text
+        self.playground.write_file(buffer_file(), text)
+
+    def flush_buffer(self) -> None:
+        """Write the last edit now (on this thread): the app is going away."""
+        text = self._buffer_text
+        if text != self._last_saved_buffer:
+            writer = self.playground.writer
+            writer.write(buffer_file(), text, writer.ticket())
+
+    # -- panes and focus ---------------------------------------------------------------
+
+    def action_toggle_pane(self, pane: str) -> None:
+        if pane not in PANES:
+            return
+        name = cast("Pane", pane)
+        if name in self.hidden:
+            self.hidden.discard(name)
+            self.remove_class(f"-hide-{name}")
+            if name == "preview":
+                self.add_class("-show-preview")
+        else:
+            if name == "preview" and self.has_class("-narrow") and not self.has_class("-show-preview"):
+                self.add_class("-show-preview")  # hidden by the narrow layout: show it instead
+                return
+            self.hidden.add(name)
+            self.add_class(f"-hide-{name}")
+            self.remove_class("-show-preview")
+            focused = self.focused
+            owner = _pane_of(focused) if focused is not None else None
+            if owner is not None and owner.id == name:
+                self.editor.focus()
+        self.playground.save_settings()
+
+    def action_maximize_pane(self) -> None:
+        if self.maximized is not None:
+            self.minimize()
+            return
+        focused = self.focused
+        if focused is not None:
+            pane = _pane_of(focused)
+            if pane is not None and pane.allow_maximize:
+                self.maximize(pane, container=False)
+            else:
+                self.maximize(focused, container=False)
+
+    def action_focus_servers(self) -> None:
+        self._show_and_focus("sidebar", self.servers.server_list)
+
+    def action_focus_search(self) -> None:
+        self._show_and_focus("sidebar", self.tools.search)
+
+    def action_focus_tools(self) -> None:
+        self._show_and_focus("sidebar", self.tools.tool_list)
+
+    def action_focus_editor(self) -> None:
+        self.editor.focus()
+
+    def _show_and_focus(self, pane: Pane, widget: Widget) -> None:
+        if pane in self.hidden:
+            self.action_toggle_pane(pane)
+        widget.focus()
+
+    # -- context budget and help -----------------------------------------------------
+
+    def action_context_budget(self) -> None:
+        workspace = self._engine_or_say()
+        if workspace is not None:
+            self._compute_context_cost(workspace)
+
+    @work(group="budget", exclusive=True, exit_on_error=False, thread=True)
+    def _compute_context_cost(self, workspace: Workspace) -> None:
+        cost = workspace.meta.context_cost()
+        self.app.call_from_thread(self.app.push_screen, ContextBudgetScreen(cost))
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(help_sections(self.app)))
+
+
+def _pane_of(widget: Widget) -> Widget | None:
+    for node in widget.ancestors_with_self:
+        if isinstance(node, Widget) and node.id in ("sidebar", "editor", "preview", "output"):
+            return node
+    return None
+
+
+def _record_failure(workspace: Workspace, code: str, snippet: str | None, error: str, elapsed: float) -> None:
+    """Keep a run whose sandbox failed in the history (``Workspace.run`` records only runs that ran)."""
+    from ...snippets import RunRecord
+
+    try:
+        workspace.history.add(
+            RunRecord(code=code, status="error", duration=elapsed, error=error, snippet=snippet, source="playground")
+        )
+    except OSError:
+        pass  # a history that cannot be written never fails the run

@@ -1,0 +1,93 @@
+"""The editor's keys and where an inserted call lands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual.message import Message
+
+from codemode_tui.tui.state import WELCOME_BUFFER
+from codemode_tui.tui.widgets.code_editor import CodeEditor
+from codemode_tui.tui.widgets.tool_list import ToolList
+from tests.conftest import demo_stdio_config
+
+from .helpers import app_with, connected, wait_until
+
+BUFFER = "first = 1\nsecond = 2\nthird = 3\n"
+
+
+async def test_ctrl_a_selects_all_and_home_goes_to_the_line_start(tmp_path: Path) -> None:
+    app = app_with(demo_stdio_config(), tmp_path=tmp_path, connect=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("f4")
+        editor = app.screen.query_one("#editor", CodeEditor)
+        assert app.focused is editor
+        editor.text = BUFFER
+        editor.move_cursor((1, 4))
+        await pilot.press("ctrl+a")
+        assert editor.selected_text == BUFFER
+        editor.move_cursor((1, 4))
+        await pilot.press("home")
+        assert editor.cursor_location == (1, 0)
+        await pilot.press("alt+l")
+        assert editor.selected_text.rstrip("\n") == "second = 2"
+        await pilot.press("ctrl+end")
+        assert editor.cursor_location == editor.document.end
+        await pilot.press("ctrl+home")
+        assert editor.cursor_location == (0, 0)
+
+
+async def test_every_editor_key_is_in_the_help(tmp_path: Path) -> None:
+    app = app_with(demo_stdio_config(), tmp_path=tmp_path, connect=False)
+    async with app.run_test(size=(120, 36)):
+        editor = next(section for section in app.help_sections() if section.title == "Editor")
+        keys = {entry.keys: entry.description for entry in editor.entries}
+        assert keys["^a"] == "Select all"
+        assert any(entry.description == "Select line" for entry in editor.entries)
+        assert not any(entry.description == "Line start" and "^a" in entry.keys for entry in editor.entries)
+
+
+async def test_a_call_inserted_inside_the_welcome_comment_goes_below_it(tmp_path: Path) -> None:
+    posted: list[Message] = []
+    app = app_with(demo_stdio_config(), tmp_path=tmp_path)
+    async with app.run_test(size=(120, 36), message_hook=posted.append) as pilot:
+        await wait_until(pilot, lambda: connected(app), "the demo server")
+        tools = app.screen.query_one(ToolList)
+        await wait_until(pilot, lambda: tools.option_count == 10, "the tool list")
+        editor = app.screen.query_one("#editor", CodeEditor)
+        editor.text = WELCOME_BUFFER + "x = 1\n"
+        editor.move_cursor((2, 7))  # in the middle of a comment line
+        tools.focus()
+        await wait_until(pilot, lambda: app.focused is tools, "the tool list to take focus")
+        await pilot.press("enter")
+        inserted: Any = next(m for m in posted if isinstance(m, ToolList.InsertRequested))
+        text = editor.text
+        assert text.startswith(WELCOME_BUFFER), "the comment block is untouched"
+        assert f"await {inserted.tool.name}(" in text[len(WELCOME_BUFFER) :]
+        assert text.rstrip().endswith("x = 1")
+
+        # A comment among code is the user's own place: the call goes where the cursor is.
+        editor.text = "a = 1\n# here\nb = 2\n"
+        editor.move_cursor((1, 6))
+        tools.focus()
+        await wait_until(pilot, lambda: app.focused is tools, "the tool list to take focus")
+        await pilot.press("enter")
+        lines = editor.text.splitlines()
+        assert lines[1] == "# here" and lines[2].startswith("from generated.servers.demo import")
+
+
+async def test_a_comment_block_at_the_end_gets_a_line_below_it(tmp_path: Path) -> None:
+    app = app_with(demo_stdio_config(), tmp_path=tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until(pilot, lambda: connected(app), "the demo server")
+        tools = app.screen.query_one(ToolList)
+        await wait_until(pilot, lambda: tools.option_count == 10, "the tool list")
+        editor = app.screen.query_one("#editor", CodeEditor)
+        editor.text = "# one\n# two"
+        editor.move_cursor((0, 3))
+        tools.focus()
+        await wait_until(pilot, lambda: app.focused is tools, "the tool list to take focus")
+        await pilot.press("enter")
+        lines = editor.text.splitlines()
+        assert lines[:2] == ["# one", "# two"] and lines[2].startswith("from generated.servers.demo import")
