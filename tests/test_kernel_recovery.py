@@ -198,6 +198,24 @@ async def test_a_120_mb_value_error_or_display_is_survived(executor: CodeModeExe
     await three_runs_work(executor)
 
 
+RAW_300_MB = """
+kernel = get_ipython().kernel
+content = {"name": "stdout", "text": "x" * (300 << 20)}
+kernel.session.send(kernel.iopub_socket, "stream", content, parent=kernel.get_parent(), ident=b"stream.stdout")
+'sent'
+"""
+
+
+async def test_a_message_over_the_wire_limit_fails_the_run_clearly_and_the_kernel_is_replaced(
+    executor: CodeModeExecutor,
+) -> None:
+    # Past every cap in the kernel: a raw 300 MB message on iopub, as buggy or hostile code could send.
+    result = await executor.execute(RAW_300_MB)
+    assert result.error is not None and result.error.type == "KernelDied"
+    assert "larger than the 64 MiB limit" in result.error.message and result.kernel_restarted
+    await three_runs_work(executor)
+
+
 async def test_bindings_for_10000_tools_load(tmp_path: Path) -> None:
     schema = {
         "type": "object",

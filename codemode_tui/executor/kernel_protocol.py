@@ -14,7 +14,8 @@ is about the protocol rather than the wire lives here, once:
 * every execute request is sent with ``stop_on_error=False`` (after an
   interrupt, ipykernel would otherwise silently drop the next queued request);
 * a lost kernel or connection fails every pending request with
-  :class:`~.errors.KernelDied` at once, instead of leaving it waiting;
+  :class:`~.errors.KernelDied` at once, instead of leaving it waiting (also a
+  request whose reply was in: what was lost may be its output or value);
 * a cell larger than the transport can carry (:attr:`KernelProtocol.max_cell_bytes`;
   Jupyter Server's websocket refuses messages over 10 MiB) is uploaded in
   pieces to a kernel-side buffer and then run as one ordinary cell: an IPython
@@ -94,6 +95,9 @@ class KernelProtocol(ABC):
         self._handlers: dict[str, MessageHandler] = {}
         self._waiters: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._idle: dict[str, asyncio.Event] = {}
+        self._failed: dict[str, str] = {}
+        self._settling: asyncio.Event | None = None
+        """Set by a transport while it finds out why its connection dropped (see :meth:`request`)."""
         self.expect_restart = False
         """Set while the kernel is restarted on purpose: its restart is not a loss."""
         self.on_kernel_lost: Callable[[str], None] | None = None
@@ -148,7 +152,9 @@ class KernelProtocol(ABC):
         for waiter in self._waiters.values():
             if not waiter.done():
                 waiter.set_exception(KernelDied(reason))
-        for idle in self._idle.values():
+        for msg_id, idle in self._idle.items():
+            # Even a request whose reply is in: its output may be what was lost.
+            self._failed.setdefault(msg_id, reason)
             idle.set()
 
     def _lose(self, reason: str, state: str = "dead") -> None:
@@ -194,11 +200,17 @@ class KernelProtocol(ABC):
             if wait_idle:
                 await idle.wait()
             reply = await waiter
+            while self._settling is not None:  # the connection dropped: wait for the verdict on what was lost
+                await self._settling.wait()
+            failed = self._failed.get(msg_id)
+            if failed is not None:
+                raise KernelDied(failed)
             return reply.get("content") or {}
         finally:
             self._waiters.pop(msg_id, None)
             self._idle.pop(msg_id, None)
             self._handlers.pop(msg_id, None)
+            self._failed.pop(msg_id, None)
 
     async def execute(
         self, code: str, *, msg_id: str | None = None, on_message: MessageHandler | None = None

@@ -394,18 +394,24 @@ class ZmqKernelChannel(KernelProtocol):
                 event = parse_monitor_message(await monitor.recv_multipart())
                 if event["event"] != zmq.EVENT_DISCONNECTED:
                     continue
-                # A dying kernel drops its sockets too: give its exit a moment to be the reason.
-                await asyncio.sleep(0.2)
-                if self.kernel.alive:
-                    limit = self.max_message_bytes / (1 << 20)
-                    self._lose(
-                        f"the kernel sent a message larger than the {limit:g} MiB limit on its {name} "
-                        "connection (a huge value, error or output), so the connection was dropped"
-                    )
-                elif self.kernel.exit_code is not None:
-                    self._exited(self.kernel.exit_code)
-                else:
-                    self._lose("the connection to the kernel was dropped")
+                # Messages may have been lost: no request completes until the reason is known.  A dying
+                # kernel drops its sockets too, so its exit gets a moment to be that reason.
+                settling = self._settling = asyncio.Event()
+                try:
+                    await asyncio.sleep(0.2)
+                    if self.kernel.alive:
+                        limit = self.max_message_bytes / (1 << 20)
+                        self._lose(
+                            f"the kernel sent a message larger than the {limit:g} MiB limit on its {name} "
+                            "connection (a huge value, error or output), so the connection was dropped"
+                        )
+                    elif self.kernel.exit_code is not None:
+                        self._exited(self.kernel.exit_code)
+                    else:
+                        self._lose("the connection to the kernel was dropped")
+                finally:
+                    self._settling = None
+                    settling.set()
         except asyncio.CancelledError:
             raise
         except zmq.ZMQError:
