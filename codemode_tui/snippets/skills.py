@@ -293,6 +293,12 @@ def _body(snippet: Snippet, needed_env: list[str], servers: list[str]) -> str:
         "codemode-tui engine, runs the code in a sandbox and prints its output. "
         "`--json` prints the output, the result and the tool-call trace as JSON."
     )
+    example = {p.name: p.default if p.has_default else "..." for p in snippet.parameters if p.required}
+    out += [
+        "",
+        f"Under agent-skills, call `run_skill_script` with `script_name` `{stem}` and the parameters as "
+        f"`kwargs` (for example `{json.dumps(example)}`); the script finds its servers without `servers.json`.",
+    ]
     out += ["", "## Servers", ""]
     out += [f"- {name}" for name in servers] or ["None."]
     if needed_env:
