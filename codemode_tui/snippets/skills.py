@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import MCPServerConfig, dump_servers, parse_servers
 from ..files import read_user_file
-from .model import Snippet, SnippetError, SnippetParam, check_description, check_name
+from .model import ParamType, Snippet, SnippetError, SnippetParam, check_description, check_name
 
 if TYPE_CHECKING:
     from ..tool_types import ToolDefinition
@@ -542,7 +542,7 @@ def _sub_description(description: str, file: str) -> str:
     return text if len(text) <= 1024 else description
 
 
-_ARGPARSE_TYPES = {"int": "int", "float": "float", "str": "str"}
+_ARGPARSE_TYPES: dict[str, ParamType] = {"int": "int", "float": "float", "str": "str"}
 
 
 def argparse_parameters(source: str, script: str) -> tuple[list[SnippetParam], str]:
@@ -586,7 +586,7 @@ def argparse_parameters(source: str, script: str) -> tuple[list[SnippetParam], s
         description = str(help_text) if isinstance(help_text, str) else ""
         description = " ".join(description.replace(": ", " - ").split())[:200]
         kind = keywords.get("type")
-        ptype = _ARGPARSE_TYPES.get(kind.id, "str") if isinstance(kind, ast.Name) else "str"
+        ptype: ParamType = _ARGPARSE_TYPES.get(kind.id, "str") if isinstance(kind, ast.Name) else "str"
         default = _constant(keywords.get("default"))
         required = positional or _constant(keywords.get("required")) is True
         if action in ("store_true", "store_false"):
