@@ -335,3 +335,28 @@ except (ValueError, OSError):
     hog = await executor.execute("hog = bytearray(3 * 1024 ** 3)")
     assert hog.error is not None and hog.error.type == "MemoryError"
     await three_runs_work(executor)
+
+
+async def test_a_forced_restart_swaps_in_the_spare_kernel(registry: ToolRegistry) -> None:
+    executor = CodeModeExecutor(registry, CodeModeConfig(timeout=30))
+    try:
+        await executor.setup()
+        sandbox = sandbox_of(executor)
+        assert sandbox._spare is not None
+        spare_kernel, _ = await sandbox._spare  # started in the background after the first kernel
+        assert (
+            spare_kernel.kernel_pid is not None and spare_kernel.kernel_pid != sandbox_of(executor).kernel_info["pid"]
+        )
+        stuck = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
+        result = await executor.execute(stuck, timeout=1)
+        assert result.timed_out and result.kernel_restarted
+        code = "import os, resource\n"
+        code += "(os.getpid(), resource.getrlimit(resource.RLIMIT_AS), os.environ.get('CODEMODE_TUI_HOME'))"
+        after = ok(await executor.execute(code))
+        limit = DEFAULT_MEMORY_LIMIT_MB << 20
+        assert after.value == [spare_kernel.kernel_pid, [limit, limit], None], "the spare, with the same limits"
+        await three_runs_work(executor)
+        assert sandbox._spare is not None, "and a new spare is on its way"
+    finally:
+        await executor.cleanup()
+    assert not alive(spare_kernel.kernel_pid)

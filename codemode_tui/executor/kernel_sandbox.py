@@ -78,6 +78,9 @@ class KernelSandbox(Sandbox):
     """A kernel launched here or on a Jupyter Server (see the module docstring)."""
 
     isolated = True
+    keep_spare = True
+    """Keep one more local kernel started (same environment and limits, no state) in the background,
+    so that replacing the kernel (a timeout, a crash, ``restart()``) is a swap instead of a start."""
 
     def __init__(self, config: CodeModeConfig, session_dir: Path) -> None:
         self.config = config
@@ -93,6 +96,8 @@ class KernelSandbox(Sandbox):
         self._params: dict[str, Any] = {}
         self._needs_bootstrap = False
         self._kernels_started = 0
+        self._spare: asyncio.Task[tuple[KernelProcess, ZmqKernelChannel]] | None = None
+        self._stopping = False
 
     @property
     def message_limit(self) -> int:
@@ -121,8 +126,11 @@ class KernelSandbox(Sandbox):
         else:
             await self._start_remote()
         await self._bootstrap()
+        if self.config.sandbox == "local" and self.keep_spare and self._spare is None and not self._stopping:
+            self._spare = asyncio.get_running_loop().create_task(self._launch(), name="codemode-spare-kernel")
 
-    async def _start_local(self) -> None:
+    async def _launch(self) -> tuple[KernelProcess, ZmqKernelChannel]:
+        """A local kernel, started and answering (not bootstrapped); nothing left behind on failure."""
         timeout = self.config.startup_timeout
         self._kernels_started += 1
         work = self.config.working_dir or self.session_dir / "work"
@@ -133,16 +141,55 @@ class KernelSandbox(Sandbox):
             memory_limit_mb=self.config.memory_limit_mb,
             orphan_dir=self.session_dir,
         )
-        self.kernel = kernel
-        await asyncio.to_thread(kernel.start)
-        channel = ZmqKernelChannel(kernel, max_message_bytes=self.message_limit)
-        channel.on_kernel_lost = self._on_kernel_lost
-        self.channel = channel
+        channel: ZmqKernelChannel | None = None
         try:
+            await asyncio.to_thread(kernel.start)
+            channel = ZmqKernelChannel(kernel, max_message_bytes=self.message_limit)
             await channel.connect(timeout)
             await channel.wait_ready(timeout)
-        except KernelChannelError as exc:
-            raise SandboxStartError(f"the local kernel did not start: {exc}") from None
+        except BaseException as exc:
+            if channel is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(channel.close(), 0.3)
+            await asyncio.shield(asyncio.to_thread(kernel.stop, 0.3))
+            if isinstance(exc, KernelChannelError):
+                raise SandboxStartError(f"the local kernel did not start: {exc}") from None
+            raise
+        return kernel, channel
+
+    async def _take_spare(self) -> tuple[KernelProcess, ZmqKernelChannel] | None:
+        """The spare kernel, if one is (or is about to be) ready and still alive; the next spare is the caller's."""
+        spare, self._spare = self._spare, None
+        if spare is None:
+            return None
+        try:
+            kernel, channel = await spare
+        except Exception as exc:
+            log.info("the spare kernel did not start (%s); starting one now", exc)
+            return None
+        if kernel.alive and channel.lost is None:
+            return kernel, channel
+        await channel.close()
+        await asyncio.to_thread(kernel.stop, 0.3)
+        return None
+
+    async def _start_local(self) -> None:
+        taken = await self._take_spare() or await self._launch()
+        self.kernel, channel = taken
+        channel.on_kernel_lost = self._on_kernel_lost
+        self.channel = channel
+
+    async def _drop_spare(self) -> None:
+        spare, self._spare = self._spare, None
+        if spare is None:
+            return
+        if not spare.done():
+            spare.cancel()
+        with contextlib.suppress(BaseException):
+            kernel, channel = await asyncio.wait_for(spare, 0.8)  # a cancelled launch cleans up after itself
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(channel.close(), 0.2)
+            await asyncio.to_thread(kernel.stop, 0.5)
 
     async def _start_remote(self) -> None:
         timeout = self.config.startup_timeout
@@ -360,12 +407,7 @@ class KernelSandbox(Sandbox):
         await self._ensure_ready()
         await self._silent(reset_source())
 
-    def kill_now(self) -> None:
-        """Kill the kernel and everything it started at once (interpreter exit, no loop to wait on)."""
-        if self.kernel is not None:
-            self.kernel.stop(wait=0.3)
-
-    async def stop(self) -> None:
+    async def _stop_kernel(self) -> None:
         channel, self.channel = self.channel, None
         if channel is not None:
             with contextlib.suppress(Exception):
@@ -374,6 +416,18 @@ class KernelSandbox(Sandbox):
         if kernel is not None:
             # The nanny kills the kernel's whole tree (detached children included) when its pipe closes.
             await asyncio.to_thread(kernel.stop, 1.0)
+
+    def kill_now(self) -> None:
+        """Kill the kernel and everything it started at once (interpreter exit, no loop to wait on)."""
+        if self.kernel is not None:
+            self.kernel.stop(wait=0.3)
+        spare = self._spare
+        if spare is not None and spare.done() and not spare.cancelled() and spare.exception() is None:
+            spare.result()[0].stop(wait=0.3)
+
+    async def stop(self) -> None:
+        self._stopping = True
+        await asyncio.gather(self._stop_kernel(), self._drop_spare(), return_exceptions=True)
         await self._shutdown_remote_kernel(1.0)
         api, self._api = self._api, None
         if api is not None:
