@@ -127,10 +127,14 @@ class KernelSandbox(Sandbox):
             await self._start_remote()
         await self._bootstrap()
         if self.config.sandbox == "local" and self.keep_spare and self._spare is None and not self._stopping:
-            self._spare = asyncio.get_running_loop().create_task(self._launch(), name="codemode-spare-kernel")
+            self._spare = asyncio.get_running_loop().create_task(self._launch(warm=True), name="codemode-spare-kernel")
 
-    async def _launch(self) -> tuple[KernelProcess, ZmqKernelChannel]:
-        """A local kernel, started and answering (not bootstrapped); nothing left behind on failure."""
+    async def _launch(self, *, warm: bool = False) -> tuple[KernelProcess, ZmqKernelChannel]:
+        """A local kernel, started and answering; nothing left behind on failure.
+
+        ``warm``: also run the set-up cell once (most of its cost is a fresh
+        kernel's first imports), so that the set-up after a swap is quick.
+        """
         timeout = self.config.startup_timeout
         self._kernels_started += 1
         work = self.config.working_dir or self.session_dir / "work"
@@ -147,6 +151,8 @@ class KernelSandbox(Sandbox):
             channel = ZmqKernelChannel(kernel, max_message_bytes=self.message_limit)
             await channel.connect(timeout)
             await channel.wait_ready(timeout)
+            if warm:
+                await asyncio.wait_for(channel.execute(kernel_source(self._params)), timeout)
         except BaseException as exc:
             if channel is not None:
                 with contextlib.suppress(Exception):
