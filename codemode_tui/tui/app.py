@@ -26,7 +26,7 @@ from textual.theme import Theme
 
 from .. import paths
 from .keys import DEFAULT_THEME, PALETTE, help_sections
-from .messages import SnippetStoreChanged, WorkspaceLoaded
+from .messages import WorkspaceLoaded
 from .screens.help import HelpSection
 from .screens.main import MainScreen
 from .state import LatestWriter, LoadedState, load_state
@@ -34,6 +34,7 @@ from .themes import ThemeCatalog, load_themes
 
 if TYPE_CHECKING:  # the engine is imported by a worker after the first frame
     from ..workspace import Workspace
+    from .screens.snippets import SnippetsScreen
 
 
 class PlaygroundApp(App[None]):
@@ -170,9 +171,8 @@ class PlaygroundApp(App[None]):
         if workspace is not None:
             await workspace.close()
 
-    @on(SnippetStoreChanged)
-    def _snippet_store_changed(self, message: SnippetStoreChanged) -> None:
-        # Posted by the snippets browser, a dialog over the main screen: the editor's snippet may follow.
+    def on_snippets_screen_store_changed(self, message: SnippetsScreen.StoreChanged) -> None:
+        # Posted by the snippets browser, a dialog over the main screen (not imported before the first frame).
         if self.main_screen is not None:
             self.main_screen.snippet_store_changed(message)
 

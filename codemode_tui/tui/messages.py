@@ -18,7 +18,6 @@ from .ui_types import RunStatus, SandboxState
 if TYPE_CHECKING:  # types only: the engine is imported after the first frame
     from ..executor.run_result import RunResult, ToolCallRecord
     from ..registry import ToolDefinition
-    from ..snippets import Snippet
     from ..workspace import Workspace
 
 
@@ -92,12 +91,3 @@ class RunFinished(Message):
         self.status = status
         self.result = result
         self.error = error
-
-
-class SnippetStoreChanged(Message):
-    """A snippet was renamed (``new`` is the renamed snippet) or deleted (``new`` is ``None``)."""
-
-    def __init__(self, old: str, new: Snippet | None) -> None:
-        super().__init__()
-        self.old = old
-        self.new = new

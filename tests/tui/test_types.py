@@ -6,8 +6,8 @@ from typing import get_args
 
 from codemode_tui.executor import RunError, RunResult
 from codemode_tui.executor import SandboxState as EngineSandboxState
-from codemode_tui.tui.screens.main import run_status
 from codemode_tui.tui.ui_types import SERVER_ACTIONS, SandboxState
+from codemode_tui.tui.widgets.output_pane import run_status
 from codemode_tui.tui.widgets.server_list import ServerList
 
 

@@ -8,20 +8,21 @@ with ``data_bind``, and handles the messages they post.  Its bindings, the
 palette and the help come from :mod:`..keys`.  Being a screen of its own, it
 reaches its widgets with ``self.query_one`` whatever dialog is on top.
 
-Runs go through ``Workspace.run`` (source ``playground``), which records the
-history itself; the sandbox state comes from the executor (polled while it
-starts, as the executor has no listener for it yet).
+The output pane runs code (through ``Workspace.run``, source ``playground``,
+which records the history) and shows what it produced; this screen checks that
+a run may start and keeps the run state for the bindings and the status bar.
+The sandbox state is pushed by the executor's state listener, registered when
+the executor is first used (a run, the warm-up or a restart).
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import gc
 import time
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, Any, ClassVar, assert_never, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -34,18 +35,16 @@ from textual.widget import Widget
 from textual.widgets import Footer, TextArea
 
 from ..codegen_preview import binding_preview
-from ..formatting import format_duration, format_started
+from ..formatting import format_started
 from ..keys import MAIN_BINDINGS, first_key, help_sections
 from ..messages import (
     RegistryChanged,
     RunFinished,
-    RunOutput,
     RunToolCall,
     SandboxStateChanged,
-    SnippetStoreChanged,
 )
 from ..state import buffer_file
-from ..ui_types import PANES, Pane, RunStatus, SandboxState, ServerAction
+from ..ui_types import PANES, Pane, SandboxState, ServerAction
 from ..widgets.code_editor import CodeEditor
 from ..widgets.output_pane import OutputPane
 from ..widgets.preview_pane import PreviewPane
@@ -59,12 +58,11 @@ from .help import HelpScreen
 from .trace_call import TraceCallScreen
 
 if TYPE_CHECKING:
-    from ...executor.run_result import RunResult
     from ...registry import ToolDefinition
     from ...snippets import RunRecord, Snippet
     from ...workspace import Workspace
     from ..app import PlaygroundApp
-    from .snippets import SnippetRequest
+    from .snippets import SnippetRequest, SnippetsScreen
 
 # Not while a dialog is open: they open a dialog of their own, or are priority keys a dialog may want.
 DIALOG_ACTIONS = frozenset(
@@ -84,13 +82,6 @@ BUFFER_SAVE_DELAY = 0.5
 PREVIEW_DELAY = 0.08
 
 
-def run_status(result: RunResult) -> RunStatus:
-    """How a finished run ended, for the output and the notes."""
-    if result.cancelled:
-        return "cancelled"
-    return "ok" if result.error is None else "error"
-
-
 class MainScreen(Screen[None]):
     """Servers and tools on the left, editor and preview in the middle, output below."""
 
@@ -108,8 +99,6 @@ class MainScreen(Screen[None]):
         self.snippet_in_store = False
         self.runs_recorded = 0
         self.run_started: float | None = None
-        self._run_code = ""
-        self._run_snippet: str | None = None
         self._refresh_pending = False
         self._frozen = False
         self._stop_watching: Callable[[], None] | None = None
@@ -372,59 +361,21 @@ class MainScreen(Screen[None]):
             return
         self.running = True
         self.run_started = time.monotonic()
-        self._run_code, self._run_snippet = code, snippet
         if values:
             shown = ", ".join(f"{name}={value!r}" for name, value in values.items())
             what += f" ({shown if len(shown) <= 80 else shown[:79] + '…'})"
-        self.output.start_run(f"▶ running {what}")
         status = self.status
         status.tool_calls, status.elapsed = 0, 0.0
         status.stop_hint = f"{self.stop_key()} stops"
         self._elapsed_timer = self.set_interval(0.1, self._tick)
         self._watch_sandbox(workspace)
         self.refresh_bindings()
-        self._run_code_worker(workspace, code, values or {}, snippet)
-
-    @work(group="run", exclusive=True, exit_on_error=False)
-    async def _run_code_worker(
-        self, workspace: Workspace, code: str, values: dict[str, Any], snippet: str | None
-    ) -> None:
-        def on_output(stream: str, text: str) -> None:
-            self.post_message(RunOutput(stream, text))
-
-        def on_tool_call(record: Any) -> None:
-            self.post_message(RunToolCall(record))
-
-        try:
-            result = await workspace.run(
-                code,
-                values=values,
-                snippet=snippet,
-                source="playground",
-                on_output=on_output,
-                on_tool_call=on_tool_call,
-            )
-        except asyncio.CancelledError:  # stopped while the sandbox was starting: Workspace.run recorded it
-            self.post_message(RunFinished("cancelled", None, "stopped before the sandbox was ready"))
-            raise
-        except Exception as exc:  # the sandbox itself failing (what the code does is in the result)
-            error = f"{type(exc).__name__}: {exc}"
-            elapsed = time.monotonic() - self.run_started if self.run_started is not None else 0.0
-            await asyncio.to_thread(_record_failure, workspace, code, snippet, error, elapsed)
-            self.post_message(RunFinished("failed", None, error))
-            return
-        self.post_message(RunFinished(run_status(result), result))
+        self.output.run(workspace, code, f"▶ running {what}", values=values or {}, snippet=snippet)
 
     def action_cancel_run(self) -> None:
         """Interrupt the live run (the sandbox restarts if the code ignores the interrupt)."""
-        if not self.running or self.workspace is None:
-            return
-        if self.workspace.executor.interrupt():
-            self.output.log_widget.note("■ interrupt sent")
-            return
-        for worker in self.workers:  # still waiting for the sandbox to start
-            if worker.group == "run":
-                worker.cancel()
+        if self.running and self.workspace is not None:
+            self.output.stop(self.workspace)
 
     def _tick(self) -> None:
         if self.running and self.run_started is not None and self.ui_alive:
@@ -486,79 +437,29 @@ class MainScreen(Screen[None]):
                 timeout=15,
             )
 
-    @on(RunOutput)
-    def _run_output(self, message: RunOutput) -> None:
-        if self.ui_alive:
-            self.output.log_widget.append(message.stream, message.text)
-
     @on(RunToolCall)
-    def _run_tool_call(self, message: RunToolCall) -> None:
-        if not self.ui_alive:
-            return
-        self.output.trace.add_record(message.record)
-        self.status.tool_calls = len(self.output.trace.records)
-        self.output.count_calls()
+    def _run_tool_call(self) -> None:
+        # Shown by the output pane first (it handles the message on the way up).
+        if self.ui_alive:
+            self.status.tool_calls = len(self.output.trace.records)
 
     @on(RunFinished)
     def _run_finished(self, message: RunFinished) -> None:
-        self.runs_recorded += 1  # Workspace.run (or the failure path) has written the history
+        # The output pane has shown the result; the history has it (Workspace.run, or the failure path).
+        self.runs_recorded += 1
         if not self.ui_alive:
             return
         self.running = False
         if self._elapsed_timer is not None:
             self._elapsed_timer.stop()
             self._elapsed_timer = None
-        self.output.log_widget.flush()
         result = message.result
-        if result is None:
-            self._show_no_result(message.error or message.status)
-        else:
-            self._show_result(message.status, result)
+        if result is not None:
+            self.status.tool_calls = len(result.trace)
+            self.status.elapsed = result.duration
+            if result.error is not None and result.error.type == "NameError":
+                self._parameter_tip(result.error.message)
         self.refresh_bindings()
-
-    def _show_no_result(self, error: str) -> None:
-        output = self.output
-        output.log_widget.note(f"✖ {error}")
-        output.show_error(error)
-        output.show_value(None, None)
-        output.activate("tab-error")
-
-    def _show_result(self, status: RunStatus, result: RunResult) -> None:
-        output, log = self.output, self.output.log_widget
-        for record in result.trace:
-            output.trace.add_record(record)
-        output.count_calls()
-        self.status.tool_calls = len(result.trace)
-        self.status.elapsed = result.duration
-        error = result.error
-        output.show_error(f"{error.type}: {error.message}\n\n{error.traceback}".rstrip() if error else None)
-        output.show_value(result.value, result.value_repr)
-        match status:
-            case "ok":
-                summary = "■ done"
-            case "cancelled":
-                summary = "■ stopped"
-            case "error" | "failed":
-                summary = f"✖ {error.type}" if error else "✖ failed"
-            case _:
-                assert_never(status)
-        calls = len(result.trace)
-        log.note(
-            f"{summary} in {format_duration(result.duration)} · {calls} tool call{'s' if calls != 1 else ''}"
-            + (f" · {', '.join(result.notes)}" if result.notes else "")
-        )
-        if error is not None:
-            output.activate("tab-error")
-        elif result.value_repr is not None:
-            output.activate("tab-result")
-        if result.kernel_restarted:
-            self.notify(
-                "The sandbox was restarted: variables from earlier runs are gone.",
-                title="Sandbox restarted",
-                severity="warning",
-            )
-        if error is not None and error.type == "NameError":
-            self._parameter_tip(error.message)
 
     def _parameter_tip(self, message: str) -> None:
         """A NameError on a parameter of the editor's snippet: say how to give it a value."""
@@ -708,7 +609,7 @@ class MainScreen(Screen[None]):
         else:
             self.notify(f"Opened {snippet.name} (ctrl+z brings back the previous buffer).", markup=False)
 
-    def snippet_store_changed(self, message: SnippetStoreChanged) -> None:
+    def snippet_store_changed(self, message: SnippetsScreen.StoreChanged) -> None:
         """A snippet was renamed or deleted in the browser: follow it if it is the editor's."""
         snippet = self.current_snippet
         if snippet is None or snippet.name != message.old:
@@ -875,15 +776,3 @@ def _pane_of(widget: Widget) -> Widget | None:
         if isinstance(node, Widget) and node.id in ("sidebar", "editor", "preview", "output"):
             return node
     return None
-
-
-def _record_failure(workspace: Workspace, code: str, snippet: str | None, error: str, elapsed: float) -> None:
-    """Keep a run whose sandbox failed in the history (``Workspace.run`` records only runs that ran)."""
-    from ...snippets import RunRecord
-
-    try:
-        workspace.history.add(
-            RunRecord(code=code, status="error", duration=elapsed, error=error, snippet=snippet, source="playground")
-        )
-    except OSError:
-        pass  # a history that cannot be written never fails the run

@@ -2,7 +2,7 @@
 
 The screen owns its list: it reads the store, renames, deletes and exports in
 worker threads (all disk work) and refreshes itself.  What changes the editor
-or starts a run (open, run, import) goes back to the App as the dismiss result.
+or starts a run (open, run, import) goes back to the main screen as the dismiss result.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from ...snippets import Snippet, SnippetStore, export_skill, import_skill
-from ..messages import SnippetStoreChanged
 from ..widgets.code_view import CodeView
 from ..widgets.snippet_list import SnippetList
 from .confirm import ConfirmScreen
@@ -99,6 +99,17 @@ def describe(snippet: Snippet) -> Content:
 
 class SnippetsScreen(ModalScreen[SnippetRequest | None]):
     """Browse the snippet store; escape closes."""
+
+    class StoreChanged(Message):
+        """A snippet was renamed (``new`` is the renamed snippet) or deleted (``new`` is ``None``).
+
+        It bubbles to the App, which hands it to the main screen: the editor's snippet may follow.
+        """
+
+        def __init__(self, old: str, new: Snippet | None) -> None:
+            super().__init__()
+            self.old = old
+            self.new = new
 
     CSS_PATH = Path(__file__).parent / "snippets.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -289,7 +300,7 @@ class SnippetsScreen(ModalScreen[SnippetRequest | None]):
         if renamed is None:
             return
         self.app.notify(f"Renamed {old} to {renamed.name}.", markup=False)
-        self.post_message(SnippetStoreChanged(old, renamed))
+        self.post_message(self.StoreChanged(old, renamed))
         self.reload(renamed.name)
 
     def _delete_confirmed(self, name: str, confirmed: bool | None) -> None:
@@ -307,7 +318,7 @@ class SnippetsScreen(ModalScreen[SnippetRequest | None]):
 
     def _deleted(self, name: str) -> None:
         self.app.notify(f"Deleted the snippet {name}.", markup=False)
-        self.post_message(SnippetStoreChanged(name, None))
+        self.post_message(self.StoreChanged(name, None))
         self.reload()
 
     def _export(self, snippet: Snippet, folder: str, replace: bool) -> Path:
