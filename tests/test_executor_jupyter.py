@@ -181,6 +181,8 @@ async def test_cells_over_the_websocket_limit_are_sent_in_pieces(server: Jupyter
         assert ok(await executor.execute(code)).value == 11 << 20
         for n in range(3):
             assert ok(await executor.execute(f"len(big) + {n}")).value == (11 << 20) + n
+        accents = "é" * 3_500_000  # 7 MB of UTF-8, 21 MB as JSON escapes it
+        assert ok(await executor.execute(f"len({accents!r})")).value == 3_500_000
         failing = await executor.execute(f"pad = {payload!r}\nraise ValueError('late')")
         assert failing.error is not None and failing.error.type == "ValueError"
         assert "late" in failing.error.message

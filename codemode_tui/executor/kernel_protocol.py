@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import time
 import uuid
 from abc import ABC, abstractmethod
@@ -46,7 +47,8 @@ CHUNKS_SETUP = r"""
     setattr(m, "begin", lambda key: (m.parts.clear(), m.parts.__setitem__(key, []))),
     setattr(m, "add", lambda key, text: m.parts[key].append(__import__("base64").b64decode(text))),
     setattr(m, "transform", lambda lines: (
-        b"".join(m.parts[lines[0][len("#codemode-chunked "):].strip()]).decode("utf-8").splitlines(keepends=True)
+        b"".join(m.parts[lines[0][len("#codemode-chunked "):].strip()])
+        .decode("utf-8", "surrogatepass").splitlines(keepends=True)
         if len(lines) == 1 and lines[0].startswith("#codemode-chunked ")
         and lines[0][len("#codemode-chunked "):].strip() in m.parts else lines)),
     get_ipython().input_transformers_cleanup.insert(0, m.transform),
@@ -216,10 +218,10 @@ class KernelProtocol(ABC):
         self, code: str, *, msg_id: str | None = None, on_message: MessageHandler | None = None
     ) -> dict[str, Any]:
         """Run ``code`` as one cell (in pieces when it is too big for the transport); see :meth:`request`."""
-        if self.max_cell_bytes is not None and len(code) * 4 > self.max_cell_bytes:
-            data = code.encode("utf-8", "surrogatepass")
-            if len(data) + 1024 > self.max_cell_bytes:
-                code = await self._upload(data)
+        # A character can take up to 12 bytes on the wire (JSON escapes a surrogate pair as two \uXXXX).
+        if self.max_cell_bytes is not None and len(code) * 12 + 2048 > self.max_cell_bytes:
+            if len(json.dumps(code)) + 2048 > self.max_cell_bytes:
+                code = await self._upload(code.encode("utf-8", "surrogatepass"))
         return await self.request("execute_request", execute_content(code), msg_id=msg_id, on_message=on_message)
 
     async def _upload(self, data: bytes) -> str:
