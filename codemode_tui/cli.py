@@ -25,6 +25,7 @@ from .terminal_text import escape_c1, sanitized_output, strip_controls
 #: Defaults shown in ``serve --help``; kept here so the help needs no engine import.
 DEFAULT_MAX_SESSIONS = 8
 DEFAULT_SESSION_IDLE_TIMEOUT = 600.0
+DEFAULT_ANSWER_CHARS = 20_000
 TOKEN_ENV = "CODEMODE_TUI_SERVE_TOKEN"
 
 if TYPE_CHECKING:
@@ -132,8 +133,13 @@ def cmd_servers_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_servers_import(args: argparse.Namespace) -> int:
+    from .config import parse_input_values
+
     workspace = _workspace(args)
-    report = workspace.import_servers(Path(args.file), replace=args.replace)
+    inputs = parse_input_values(args.input)
+    report = workspace.import_servers(
+        Path(args.file), replace=args.replace, inputs=inputs, save_inputs=args.save_inputs
+    )
     if args.json:
         _print_json(report.as_dict())
     else:
@@ -145,7 +151,8 @@ def cmd_servers_import(args: argparse.Namespace) -> int:
         for name, reason in report.failed.items():
             _err(f"error: not imported: {name}: {reason}")
         for spec in report.missing_inputs:
-            _err(f"missing input {spec.id!r}" + (f" ({spec.description})" if spec.description else ""))
+            about = f" ({spec.description})" if spec.description else ""
+            _err(f"missing input {spec.id!r}{about}: give --input {spec.id}=VALUE")
         for name, variables in report.needs_env.items():
             _err(f"{name}: set {', '.join(variables)} before it connects")
     # One bad entry does not stop the others; the exit code still says that something was left out.
@@ -198,9 +205,12 @@ def cmd_search(args: argparse.Namespace) -> int:
 # -- running code --------------------------------------------------------------------
 
 
-def _print_run(result: Any, *, as_json: bool) -> int:
+def _print_run(result: Any, *, as_json: bool, filename: str = "<code>") -> int:
     from .snippets.skill_runtime import print_result
 
+    if not as_json:
+        for diagnostic in result.diagnostics:  # before the output: they explain it
+            _err(diagnostic.format("<stdin>" if filename == "-" else filename))
     print_result(result, as_json=as_json)
     if not as_json:
         calls = result.trace
@@ -238,8 +248,38 @@ def cmd_run(args: argparse.Namespace) -> int:
         async with _workspace(args) as workspace:
             await _discover(workspace)
             await workspace.ensure_executor(sandbox=args.sandbox)
-            result = await workspace.run(code, timeout=args.timeout, source="cli")
-            return _print_run(result, as_json=args.json)
+            result = await workspace.run(code, timeout=args.timeout, source="cli", check=args.check)
+            return _print_run(result, as_json=args.json, filename=args.file)
+
+    return asyncio.run(go())
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .check.checker import CheckerUnavailable
+    from .check.diagnostic import has_errors
+
+    code = sys.stdin.read() if args.file == "-" else _read_code(args.file)
+    if code is None:
+        return 2
+    filename = "<stdin>" if args.file == "-" else args.file
+
+    async def go() -> int:
+        async with _workspace(args) as workspace:
+            await _discover(workspace)
+            try:
+                found = await workspace.check(code)
+            except CheckerUnavailable as exc:
+                _err(f"error: {exc}")
+                return 2
+        errors = sum(1 for d in found if d.severity == "error")
+        if args.json:
+            _print_json({"file": filename, "errors": errors, "diagnostics": [d.to_dict() for d in found]})
+        else:
+            for diagnostic in found:
+                print(diagnostic.format(filename))
+            warnings = len(found) - errors
+            _err(f"-- {errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}")
+        return 1 if has_errors(found) else 0
 
     return asyncio.run(go())
 
@@ -291,6 +331,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             port=args.port,
             allow_direct_calls=args.allow_direct_calls,
             token=token,
+            max_answer_chars=args.max_answer_chars,
         )
     )
     return 0
@@ -456,11 +497,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(
         "import",
         cmd_servers_import,
-        "merge servers from an mcpServers JSON file (Claude Desktop, Cursor, VS Code)",
+        "merge servers from another client's file (Claude Desktop, Claude Code, Cursor, VS Code, Windsurf)",
         servers_sub,
     )
     p.add_argument("file")
     p.add_argument("--replace", action="store_true", help="overwrite servers whose names already exist")
+    p.add_argument(
+        "--input",
+        action="append",
+        default=[],
+        metavar="ID=VALUE",
+        help="value of a VS Code ${input:ID}; kept for this session only unless --save-inputs",
+    )
+    p.add_argument("--save-inputs", action="store_true", help="write the --input values into the servers file")
     p.add_argument("--json", action="store_true", help="print JSON on stdout")
     p = command("export", cmd_servers_export, "write the servers as an mcpServers JSON file", servers_sub)
     p.add_argument("file")
@@ -479,7 +528,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="Python file to run; top-level await works")
     p.add_argument("--timeout", type=float, metavar="S", help="stop the run after S seconds")
     p.add_argument("--sandbox", choices=["local", "eval"], help="local kernel (default, isolated) or eval (in-process)")
+    p.add_argument(
+        "--check",
+        choices=["warn", "block", "off"],
+        default="warn",
+        help="type-check against the bindings first: warn (default: report, then run), block (no run on errors), off",
+    )
     p.add_argument("--json", action="store_true", help="print the run (output, value, error, trace) as JSON")
+
+    p = command("check", cmd_check, "type-check a Python file (or - for stdin) against the tools' bindings")
+    p.add_argument("file", help="Python file to check; top-level await is allowed, as in a run")
+    p.add_argument("--json", action="store_true", help="print the diagnostics as JSON on stdout")
 
     p = command("serve", cmd_serve, "serve the meta-tools (search, details, execute_code, skills) as an MCP server")
     p.add_argument("--transport", choices=["stdio", "http"], default="stdio", help="default: stdio")
@@ -500,6 +559,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         metavar="MB",
         help="address-space limit of each sandbox kernel (default: the executor's default; 0 = none)",
+    )
+    p.add_argument(
+        "--max-answer-chars",
+        type=int,
+        default=DEFAULT_ANSWER_CHARS,
+        metavar="N",
+        help=f"characters of one execute_code/run_skill answer at most (default {DEFAULT_ANSWER_CHARS})",
     )
     p.add_argument(
         "--max-sessions",

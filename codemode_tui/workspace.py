@@ -16,16 +16,20 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import shutil
 import sys
+import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from . import paths
+from .check.checker import CodeChecker
+from .check.diagnostic import Diagnostic
 from .config import (
     ConfigError,
     ImportReport,
@@ -40,6 +44,7 @@ from .config import (
     update_servers,
 )
 from .executor import CodeModeConfig, CodeModeExecutor, RunError, RunResult
+from .executor.bindings import Bindings
 from .executor.bridge import ToolCallCallback
 from .executor.config import CheckMode
 from .executor.output import OutputCallback
@@ -132,6 +137,8 @@ class Workspace:
         self._sessions: dict[str, SessionSandbox] = {}
         self._turns: dict[int, asyncio.Lock] = {}
         self._closing = False
+        self._checker: CodeChecker | None = None
+        self._check_bindings: Bindings | None = None
         # Saved snippets (skills) and the run history, in the data folder.
         self.snippets = SnippetStore()
         self.history = RunHistory()
@@ -526,9 +533,35 @@ class Workspace:
             self._turns.pop(id(executor), None)
             await executor.cleanup()
 
+    # -- type check -------------------------------------------------------------------
+
+    async def check(self, code: str, *, defined: Iterable[str] = ()) -> list[Diagnostic]:
+        """Type-check ``code`` against the bindings of the discovered tools, without a sandbox.
+
+        The editor and ``codemode-tui check`` use this; runs check through their
+        executor (``check=`` on :meth:`run`).  The bindings are generated into a
+        private folder kept in step with the registry, and one checker process
+        stays warm until :meth:`close`.  Raises ``CheckerUnavailable`` when ty
+        cannot run here.
+        """
+        if self._checker is None:
+            folder = Path(tempfile.mkdtemp(prefix="codemode-check-bindings-"))
+            self._check_bindings = Bindings(folder)
+            self._checker = CodeChecker(folder)
+        assert self._check_bindings is not None
+        if await asyncio.to_thread(self._check_bindings.refresh, self.registry.list_tools()):
+            self._checker.bindings_changed()
+        return await self._checker.check(code, defined=defined)
+
     async def close(self) -> None:
         """Close every session and engine part; safe to call twice."""
         await self.close_sandboxes()
+        checker, self._checker = self._checker, None
+        if checker is not None:
+            await checker.close()
+        bindings, self._check_bindings = self._check_bindings, None
+        if bindings is not None:
+            shutil.rmtree(bindings.output_path, ignore_errors=True)
         await self.registry.close()
 
     async def __aenter__(self) -> Workspace:

@@ -244,3 +244,63 @@ async def test_generated_bindings_pass_mypy_strict_with_codemode_tui_installed(t
         timeout=300,
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_the_help_defaults_are_the_engine_defaults() -> None:
+    """cli.py repeats a few defaults so ``--help`` needs no engine import; they must not drift."""
+    from codemode_tui import cli, server_mode, workspace
+
+    assert cli.DEFAULT_MAX_SESSIONS == workspace.DEFAULT_MAX_SESSIONS
+    assert cli.DEFAULT_SESSION_IDLE_TIMEOUT == workspace.DEFAULT_SESSION_IDLE_TIMEOUT
+    assert cli.DEFAULT_ANSWER_CHARS == server_mode.DEFAULT_ANSWER_CHARS
+    assert cli.TOKEN_ENV == server_mode.TOKEN_ENV
+
+
+def test_check_reports_each_problem_with_its_position_and_exits_1(cli, tmp_path: Path) -> None:
+    script = tmp_path / "agent.py"
+    script.write_text(
+        "from generated.servers.demo import add_note, calculate\n"
+        "note = await add_note(titel='x')\n"
+        "note.upper()\n"
+        "await calculate(a=1, b=2, op='mod')\n"
+    )
+    out = cli("check", str(script))
+    assert out.returncode == 1, out.stderr
+    lines = out.stdout.splitlines()
+    assert any(line.startswith(f"{script}:2:14: error[missing-argument]") for line in lines), out.stdout
+    assert any(f"{script}:2:23: error[unknown-argument]" in line and "did you mean `title`" in line for line in lines)
+    assert any(f"{script}:3:1: error[" in line and "AddNoteOutput is a dict" in line for line in lines)
+    assert any(f"{script}:4:" in line and '"mod"' in line for line in lines)
+    assert "-- 4 errors, 0 warnings" in out.stderr
+
+    report = json.loads(cli("check", "-", "--json", stdin="from generated.servers.demo import read_file\n").stdout)
+    assert report == {"file": "<stdin>", "errors": 0, "diagnostics": []}
+    clean = cli("check", "-", stdin="from generated.servers.demo import read_file\nawait read_file(path='a')\n")
+    assert clean.returncode == 0 and clean.stdout == ""
+
+
+def test_run_check_block_runs_nothing_and_warn_reports_before_running(cli, tmp_path: Path) -> None:
+    script = tmp_path / "agent.py"
+    script.write_text("from generated.servers.demo import write_file\nprint('started')\nawait write_file(path='x')\n")
+    blocked = cli("run", str(script), "--sandbox", "eval", "--check", "block")
+    assert blocked.returncode == 1 and "started" not in blocked.stdout
+    assert f"{script}:3:7: error[missing-argument]" in blocked.stderr and "CheckError" in blocked.stderr
+    warned = cli("run", str(script), "--sandbox", "eval")
+    assert warned.returncode == 1 and "started" in warned.stdout  # warn is the default: it ran
+    assert f"{script}:3:7: error[missing-argument]" in warned.stderr
+
+
+def test_servers_import_takes_vscode_inputs_on_the_command_line(cli, tmp_path: Path, isolated_home: Path) -> None:
+    vscode = tmp_path / "mcp.json"
+    vscode.write_text(
+        "{\n  // VS Code writes comments\n"
+        '  "inputs": [{"type": "promptString", "id": "api-key", "description": "API key", "password": true}],\n'
+        '  "servers": {"api": {"type": "http", "url": "http://127.0.0.1:9/mcp",'
+        ' "headers": {"Authorization": "Bearer ${input:api-key}"}}},\n}\n'
+    )
+    missing = cli("servers", "import", str(vscode), use_config=False)
+    assert missing.returncode == 1 and "give --input api-key=VALUE" in missing.stderr
+    done = cli("servers", "import", str(vscode), "--input", "api-key=s3cret", use_config=False)
+    assert done.returncode == 0, done.stderr
+    saved = next(isolated_home.rglob("servers.json")).read_text()
+    assert "s3cret" not in saved and "api" in saved  # the value is for the session, not the file
