@@ -1,11 +1,13 @@
 """An asyncio client for one kernel behind a Jupyter Server (websocket + REST).
 
-code-sandboxes starts and stops the kernel (see :mod:`.kernel_sandbox`), but
-its ``run_code`` is not what a run needs: it blocks a thread per run, returns
-on timeout while the kernel keeps running, sends every request with
-``stop_on_error`` (after an interrupt ipykernel then silently drops the next
-queued request), and its websocket client queues every iopub message of the
-session without bound.  This client instead:
+Used for ``sandbox="jupyter"`` (see :mod:`.kernel_sandbox`).  code-sandboxes'
+kernel client is not what a run needs: its ``run_code`` blocks a thread per
+run, returns on timeout while the kernel keeps running, sends every request
+with ``stop_on_error`` (after an interrupt ipykernel then silently drops the
+next queued request), its websocket client queues every iopub message of the
+session without bound, and it puts the server's token in request URLs that
+end up in debug logs.  This client instead (the token only ever in an
+``Authorization`` header):
 
 * reads the kernel websocket in one task and hands each message to the
   protocol core (:mod:`.kernel_protocol`, shared with the local ZMQ channel),
