@@ -144,6 +144,16 @@ def _servers_init(modules: Mapping[str, list[ToolDefinition]]) -> str:
     return f"{doc}\n\n{HEADER}\n"
 
 
+def _alias_init(module: str) -> str:
+    """``generated.mcp.<server>``: the import path agent-codemode's prompts and skills use, same bindings."""
+    doc = docstring_literal(f"Alias of generated.servers.{module} (the path agent-codemode uses).")
+    return (
+        f"{doc}\n\n{HEADER}\n"
+        f"from ...servers.{module} import *  # noqa: F403\n"
+        f"from ...servers.{module} import __all__ as __all__\n"
+    )
+
+
 def _manifest(modules: Mapping[str, list[ToolDefinition]]) -> str:
     data: dict[str, Any] = {
         "generator": "codemode-tui",
@@ -185,6 +195,7 @@ class PythonCodeGenerator:
             "__init__.py": _package_init(modules),
             "py.typed": "",
             "servers/__init__.py": _servers_init(modules),
+            "mcp/__init__.py": _servers_init(modules),
             MANIFEST: _manifest(modules),
         }
         for name, source in _RUNTIME_SOURCES.items():
@@ -200,6 +211,7 @@ class PythonCodeGenerator:
                 source = render_module(group[0].server, bindings, namespace)
             cache[module] = (fingerprint, source)
             files[f"servers/{module}/__init__.py"] = source
+            files[f"mcp/{module}/__init__.py"] = _alias_init(module)
         self._module_cache = cache
         return files, modules, conflicts
 

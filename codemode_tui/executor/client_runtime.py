@@ -109,6 +109,10 @@ def set_caller(caller: Caller | None) -> None:
     _caller = caller
 
 
+#: agent-codemode's name for :func:`set_caller`, so code written for it runs unchanged.
+set_tool_caller = set_caller
+
+
 def set_context_caller(caller: Caller | None) -> contextvars.Token[Caller | None]:
     """Route calls made from the current context (and tasks it starts) to ``caller``."""
     return _context_caller.set(caller)
@@ -423,4 +427,5 @@ __all__ = [
     "set_caller",
     "set_context_caller",
     "set_run_id_provider",
+    "set_tool_caller",
 ]

@@ -61,6 +61,27 @@ class ToolCallRecord:
         return asdict(self)
 
 
+#: Error types that mean the sandbox failed, not the code.
+SANDBOX_ERRORS = frozenset({"SandboxError", "KernelDied"})
+
+
+@dataclass(frozen=True)
+class CodeError:
+    """An exception in the code, as agent-codemode's ``code_error`` has it."""
+
+    name: str
+    value: str
+    traceback: str
+
+
+@dataclass(frozen=True)
+class RunLogs:
+    """A run's output as lists of lines, as code-sandboxes' ``logs`` has it."""
+
+    stdout: list[str]
+    stderr: list[str]
+
+
 @dataclass
 class RunResult:
     """Everything one ``execute()`` produced."""
@@ -93,6 +114,35 @@ class RunResult:
     def success(self) -> bool:
         """``True`` when the code ran to its end without an exception."""
         return self.error is None
+
+    # -- read-only names of agent-codemode / code-sandboxes results, so their code runs unchanged --
+
+    @property
+    def text(self) -> str | None:
+        """The last expression's value as text (``value_repr``)."""
+        return self.value_repr
+
+    @property
+    def execution_ok(self) -> bool:
+        """``False`` only when the sandbox itself failed (it could not start, the kernel died)."""
+        return self.error is None or self.error.type not in SANDBOX_ERRORS
+
+    @property
+    def execution_error(self) -> str | None:
+        """What went wrong with the sandbox (not with the code), else ``None``."""
+        return None if self.execution_ok or self.error is None else str(self.error)
+
+    @property
+    def code_error(self) -> CodeError | None:
+        """The exception the code raised (name, value, traceback), else ``None``."""
+        if self.error is None or not self.execution_ok:
+            return None
+        return CodeError(self.error.type, self.error.message, self.error.traceback)
+
+    @property
+    def logs(self) -> RunLogs:
+        """stdout and stderr as lists of lines."""
+        return RunLogs(self.stdout.splitlines(keepends=True), self.stderr.splitlines(keepends=True))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (for the MCP server mode and the command line)."""
