@@ -126,6 +126,9 @@ class ToolsPane(Vertical):
     def _insert_requested(self, message: ToolSearch.InsertRequested) -> None:
         """Enter in the search box: insert the best hit, once the list answers what was typed."""
         message.stop()
+        if self.workspace is None:
+            self.notify("The engine is still loading; try again in a moment.", severity="warning")
+            return
         query = self._wanted()[0]
         if self._shown is None or self._shown[0] != query:
             self._insert_pending = True  # the search for the last keys is still running: insert when it lands
