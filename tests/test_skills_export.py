@@ -111,7 +111,7 @@ def test_every_secret_shape_is_redacted_and_expands_back(config: MCPServerConfig
     expanded = expand_server(redacted, environ)
     assert expanded.args == config.args and expanded.url == config.url
     assert expanded.env == config.env and expanded.headers == config.headers
-    with pytest.raises(SnippetError, match=f"needs the environment variable {needed[0]}"):
+    with pytest.raises(SnippetError, match=f"needs the environment variable ({'|'.join(needed)})"):
         expand_server(redacted, {})
 
 

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..config import MCPServerConfig, dump_servers, parse_servers
+from ..config import PLACEHOLDER, ConfigError, MCPServerConfig, dump_servers, parse_servers
 from ..files import read_user_file
 from .model import ParamType, Snippet, SnippetError, SnippetParam, check_description, check_name
 
@@ -59,7 +59,6 @@ _KEY_SHAPES = re.compile(
 )
 _HEADER_ARG = re.compile(r"^([A-Za-z][A-Za-z0-9-]*):\s*(\S.*)$")
 _TOKEN_CHARS = re.compile(r"^[A-Za-z0-9_\-+/=]+$")
-PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 """``${VAR}`` (or ``${VAR:-default}``): the placeholder an exported servers file uses for a secret."""
 
 
@@ -231,32 +230,18 @@ def redact_server(config: MCPServerConfig) -> tuple[MCPServerConfig, list[str]]:
 def expand_server(config: MCPServerConfig, environ: Mapping[str, str]) -> MCPServerConfig:
     """Fill ``${VAR}`` placeholders (env, headers, arguments, URL) from ``environ``.
 
-    A missing variable without a ``:-default`` is a clear error naming it.
+    The same filling a connection does (:meth:`MCPServerConfig.resolved`); a
+    missing variable without a ``:-default`` is a clear error naming it.  A
+    bare ``python`` command becomes this interpreter, so the script runs the
+    servers with the Python it runs on.
     """
-
-    def fill(value: str) -> str:
-        def sub(match: re.Match[str]) -> str:
-            var, default = match.group(1), match.group(2)
-            if var in environ:
-                return environ[var]
-            if default is not None:
-                return default
-            raise SnippetError(f"server {config.name!r} needs the environment variable {var}; set it and retry")
-
-        return PLACEHOLDER.sub(sub, value)
-
-    command = config.command
-    if command in _PYTHON_COMMANDS:
-        command = sys.executable
-    return config.model_copy(
-        update={
-            "env": {k: fill(v) for k, v in config.env.items()},
-            "headers": {k: fill(v) for k, v in config.headers.items()},
-            "args": [fill(a) for a in config.args],
-            "url": fill(config.url) if config.url else config.url,
-            "command": command,
-        }
-    )
+    try:
+        filled = config.resolved(environ)
+    except ConfigError as exc:
+        raise SnippetError(str(exc)) from None
+    if filled.command in _PYTHON_COMMANDS:
+        filled = filled.model_copy(update={"command": sys.executable})
+    return filled
 
 
 def _frontmatter(snippet: Snippet, allowed: list[str], license: str | None) -> str:
