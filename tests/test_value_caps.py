@@ -107,10 +107,11 @@ async def test_display_data_is_capped_in_the_kernel(executor: CodeModeExecutor) 
     await three_runs_work(executor)
 
 
-async def test_the_value_cap_is_configurable(registry: ToolRegistry) -> None:
-    config = CodeModeConfig(sandbox="eval", max_value_bytes=10_000)
+@pytest.mark.parametrize("sandbox", ["eval", "local"])
+async def test_the_value_cap_is_configurable(registry: ToolRegistry, sandbox: str) -> None:
+    config = CodeModeConfig(sandbox=sandbox, max_value_bytes=10_000)  # type: ignore[arg-type]
     async with CodeModeExecutor(registry, config) as executor:
-        result = ok(await executor.execute("list(range(100_000))"))
+        result = ok(await executor.execute("'v' * 100_000"))
         assert len(result.value_repr or "") < 10_200 and dropped(result.value_repr or "") > 0
         error = await executor.execute("raise RuntimeError('w' * 50_000)")
         assert error.error is not None and len(error.error.message) < 10_200

@@ -44,7 +44,6 @@ from .sandbox import BindingsPayload, CellOutcome, Sandbox, value_from_json
 
 log = logging.getLogger(__name__)
 
-VALUE_LIMIT = 1_000_000
 #: Largest message the host accepts from a local kernel (ZMQ_MAXMSGSIZE): values, errors and display data
 #: are capped in the kernel far below this; anything bigger drops the connection and the kernel is replaced.
 MIN_MESSAGE_LIMIT = 64 << 20
@@ -102,7 +101,9 @@ class KernelSandbox(Sandbox):
     @property
     def message_limit(self) -> int:
         """``ZMQ_MAXMSGSIZE`` of a local kernel's connection (see :data:`MIN_MESSAGE_LIMIT`)."""
-        return max(MIN_MESSAGE_LIMIT, 4 * self.config.max_output_bytes + (16 << 20))
+        # Output, plus a value, display items and an error at their caps, plus room for the envelope.
+        caps = 4 * self.config.max_output_bytes + 4 * self.config.max_value_bytes
+        return max(MIN_MESSAGE_LIMIT, caps + (16 << 20))
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -111,7 +112,7 @@ class KernelSandbox(Sandbox):
             "files": bindings.files,
             "bridge": bridge,
             "max_output": self.config.max_output_bytes,
-            "value_limit": VALUE_LIMIT,
+            "value_limit": self.config.max_value_bytes,
             "memory_limit_mb": self.config.memory_limit_mb,
         }
         try:

@@ -26,7 +26,6 @@ from .config import CheckMode
 log = logging.getLogger(__name__)
 
 
-
 def top_level_names(code: str) -> set[str]:
     """Names a cell binds at module level (assignments, imports, defs, for/with targets)."""
     try:
