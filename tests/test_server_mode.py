@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx2
 import pytest
@@ -252,3 +254,60 @@ async def test_queued_execute_code_waits_without_spending_its_timeout() -> None:
             assert run["success"] is True and run["value"] == "second", run  # its 1.5 s started after the wait
             assert any(note.startswith("waited") and "for another run" in note for note in run["notes"]), run
             assert json.loads(done.content[0].text)["value"] == "first"
+
+
+async def test_serve_over_http_gives_each_session_its_own_sandbox_up_to_the_cap(
+    config_file: Path, isolated_home: Path
+) -> None:
+    """Two MCP clients at once: state kept within a session, never seen by the other; a third is refused."""
+    port = free_port()
+    env = {**os.environ, "CODEMODE_TUI_HOME": str(isolated_home), "CODEMODE_TUI_SERVE_TOKEN": "test-token-2"}
+    command = [sys.executable, "-m", "codemode_tui", "serve", "--config", str(config_file)]
+    command += ["--transport", "http", "--port", str(port), "--max-sessions", "2"]
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/mcp"
+
+    async def run(session: ClientSession, code: str) -> dict[str, Any]:
+        answer = await session.call_tool("execute_code", {"code": code})
+        return json.loads(answer.content[0].text)
+
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx2.get(url, timeout=1)
+                break
+            except httpx2.HTTPError:
+                assert proc.poll() is None and time.monotonic() < deadline, "serve --transport http did not come up"
+                time.sleep(0.2)
+        async with contextlib.AsyncExitStack() as stack:
+            sessions = []
+            for _ in range(3):
+                client = await stack.enter_async_context(
+                    httpx2.AsyncClient(headers={"Authorization": "Bearer test-token-2"}, timeout=90)
+                )
+                read, write, *_ = await stack.enter_async_context(streamable_http_client(url, http_client=client))
+                session = await stack.enter_async_context(ClientSession(read, write))
+                await session.initialize()
+                sessions.append(session)
+            first, second, third = sessions
+            assert (await run(first, "secret = 'first'; import os; os.getpid()"))["success"]
+            assert (await run(second, "secret = 'second'; import os; os.getpid()"))["success"]
+            assert (await run(first, "secret"))["value"] == "first"  # kept within the session
+            assert (await run(second, "secret"))["value"] == "second"  # never the other's
+            pids = {(await run(s, "os.getpid()"))["value"] for s in (first, second)}
+            assert len(pids) == 2  # two kernels, not one shared
+            refused = await session_error(third, "1 + 1")
+            assert "session" in refused.lower() and "2" in refused
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+async def session_error(session: ClientSession, code: str) -> str:
+    answer = await session.call_tool("execute_code", {"code": code})
+    assert answer.is_error, answer.content
+    return answer.content[0].text
