@@ -13,9 +13,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import mcp_types as types
+if TYPE_CHECKING:  # imported where used: the sandbox's client imports this module, and
+    # mcp_types builds ~200 pydantic models (half a second of every kernel start).
+    import mcp_types as types
 
 
 class ToolError(Exception):
@@ -80,6 +82,8 @@ def _looks_numeric(text: str) -> bool:
 
 
 def _convert_block(block: Any) -> Any:
+    import mcp_types as types
+
     if isinstance(block, types.ImageContent):
         return ImageResult(data=block.data, mime_type=block.mime_type)
     if isinstance(block, types.AudioContent):
@@ -98,6 +102,8 @@ def _convert_block(block: Any) -> Any:
 
 def error_text(result: types.CallToolResult) -> str:
     """The human-readable message of an error result."""
+    import mcp_types as types
+
     texts = [block.text for block in result.content if isinstance(block, types.TextContent)]
     return "\n".join(texts).strip() or "the tool reported an error without a message"
 
@@ -146,6 +152,8 @@ def unwrap_result(
     blocks = list(result.content)
     if not blocks:
         return None
+    import mcp_types as types
+
     if all(isinstance(block, types.TextContent) for block in blocks):
         return _parse_text("\n".join(block.text for block in blocks))  # type: ignore[union-attr]
     converted = [_convert_block(block) for block in blocks]
