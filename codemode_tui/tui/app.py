@@ -46,6 +46,17 @@ class PlaygroundApp(App[None]):
     ENABLE_COMMAND_PALETTE = True
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, show=False, tooltip="Quit the playground"),
+        # The main screen's stop key (same id: remapped with it), also under a dialog, where the screen's
+        # own bindings do not reach.
+        Binding(
+            "ctrl+c",
+            "stop_under_dialog",
+            "Stop",
+            id="cancel-run",
+            priority=True,
+            show=False,
+            tooltip="Stop the running code while a dialog is open",
+        ),
     ]
 
     def __init__(
@@ -214,6 +225,16 @@ class PlaygroundApp(App[None]):
         hub.theme_changed()
         if theme.name != self.saved.settings.theme:
             self.save_settings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "stop_under_dialog":
+            hub = self.main_screen
+            return hub is not None and self.screen is not hub and hub.running
+        return True
+
+    def action_stop_under_dialog(self) -> None:
+        if self.main_screen is not None:
+            self.main_screen.action_cancel_run()
 
     def action_set_theme(self, name: str) -> None:
         if name in self.available_themes:

@@ -295,9 +295,11 @@ def help_sections(app: App[Any]) -> list[HelpSection]:
     from .widgets.trace_table import TraceTable
 
     palette = Binding(app.COMMAND_PALETTE_BINDING, "command_palette", "Command palette (every action)")
+    main_ids = {binding.id for binding in MAIN_BINDINGS if isinstance(binding, Binding)}
+    app_only = [b for b in type(app).BINDINGS if isinstance(b, Binding) and b.id not in main_ids]
     editor = _entries(app, CodeEditor.BINDINGS) + [HelpEntry(keys, what) for keys, what in CodeEditor.HELP_EXTRA]
     return [
-        HelpSection("Everywhere", _entries(app, [*MAIN_BINDINGS, *type(app).BINDINGS, palette])),
+        HelpSection("Everywhere", _entries(app, [*MAIN_BINDINGS, *app_only, palette])),
         HelpSection("Servers pane", _entries(app, ServerList.BINDINGS)),
         HelpSection("Tool search and list", _entries(app, [*ToolSearch.BINDINGS, *ToolList.BINDINGS])),
         HelpSection("Preview", _entries(app, PreviewPane.BINDINGS)),

@@ -12,6 +12,7 @@ from pathlib import Path
 from textual.widgets import Checkbox, Input, Static
 
 from codemode_tui.snippets import RunHistory, Snippet, SnippetParam, SnippetStore
+from codemode_tui.tui.screens.help import HelpScreen
 from codemode_tui.tui.screens.history import HistoryScreen
 from codemode_tui.tui.screens.run_params import RunParamsScreen
 from codemode_tui.tui.widgets.code_view import CodeView
@@ -115,8 +116,11 @@ async def test_run_a_snippet_with_parameters_stop_one_and_reopen_from_history(tm
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: app.hub.sandbox_state == "running", "the loop to run", KERNEL_START)
         await pilot.pause(0.3)
+        await pilot.press("f1")  # ctrl+c stops the run from a dialog too
+        assert isinstance(app.screen, HelpScreen)
         await pilot.press("ctrl+c")
         await wait_until(pilot, lambda: not app.hub.running, "the loop to stop", 30)
+        await pilot.press("escape")
         assert app.hub.output.query_one("#error", CodeView).text.startswith("KeyboardInterrupt")
         await wait_until(pilot, lambda: app.hub.runs_recorded == 3, "the third record")
 
