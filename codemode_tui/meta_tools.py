@@ -42,7 +42,8 @@ CODE_RULES = (
     "structured value: a dict when it declares an output schema, else its text (parsed when the text is JSON). "
     "Top-level await works; run independent calls in parallel with `asyncio.gather(...)`. A failing tool raises "
     "ToolError (`from generated.client import ToolError`) where it is awaited, so try/except works. Variables "
-    "persist between runs."
+    "persist between runs. Saved skills run from code too: `from generated.skills import run_skill`, then "
+    "`await run_skill(name, {params})` returns the skill's last value."
 )
 
 #: What an execute_code answer holds, and what to do when it is cut.

@@ -59,6 +59,10 @@ from .tool_types import DiscoveryOutcome
 
 DEMO_SERVER_NAME = "demo"
 
+#: The host functions behind ``generated.skills`` (see codegen/skills_runtime.py).
+SKILLS_LIST = "codemode.skills.list"
+SKILLS_LOAD = "codemode.skills.load"
+
 #: Which front end ran a run, as the history records it.
 RunSource = Literal["playground", "cli", "serve", "toolset"]
 
@@ -339,12 +343,37 @@ class Workspace:
     def executor(self) -> CodeModeExecutor:
         """The sandboxed executor, created on first use (its sandbox starts on first run or warm-up)."""
         if self._executor is None:
-            self._executor = CodeModeExecutor(self.registry, config=self.executor_config)
+            self._executor = self._new_executor()
         return self._executor
 
     def adopt_executor(self, executor: CodeModeExecutor) -> None:
         """Run on ``executor`` (shared with another front end) instead of creating one."""
+        self._serve_skills(executor)
         self._executor = executor
+
+    def _new_executor(self) -> CodeModeExecutor:
+        executor = CodeModeExecutor(self.registry, config=self.executor_config)
+        self._serve_skills(executor)
+        return executor
+
+    def _serve_skills(self, executor: CodeModeExecutor) -> None:
+        """Answer ``generated.skills`` calls from this workspace's saved skills (code composes skills)."""
+
+        async def list_skills(arguments: dict[str, Any]) -> list[dict[str, Any]]:
+            return [
+                {k: v for k, v in snippet.to_dict().items() if k not in ("code", "created")}
+                for snippet in await asyncio.to_thread(self.snippets.list)
+            ]
+
+        async def load_skill(arguments: dict[str, Any]) -> dict[str, Any]:
+            name = arguments.get("name")
+            if not isinstance(name, str):
+                raise SnippetError("load_skill needs the skill's name")
+            found = await asyncio.to_thread(self.snippets.get, name)
+            values = found.bind(arguments.get("arguments") or {})
+            return {"name": found.name, "description": found.description, "code": found.code, "values": values}
+
+        executor.bridge.host_functions.update({SKILLS_LIST: list_skills, SKILLS_LOAD: load_skill})
 
     def warm_executor(self) -> asyncio.Task[None]:
         """Start the sandbox in the background (about 2 s for a local kernel), e.g. while the UI opens."""
@@ -380,7 +409,7 @@ class Workspace:
                     "end another session, wait for an idle one to close, or raise the cap "
                     "(serve --max-sessions)"
                 )
-            entry = SessionSandbox(session, CodeModeExecutor(self.registry, config=self.executor_config))
+            entry = SessionSandbox(session, self._new_executor())
             self._sessions[session] = entry
         entry.last_used = time.monotonic()
         return entry.executor

@@ -42,6 +42,7 @@ MANIFEST = "_manifest.json"
 _RUNTIME_SOURCES = {
     "client.py": Path(__file__).resolve().parent.parent / "executor" / "client_runtime.py",
     "_support.py": Path(__file__).resolve().parent / "support_runtime.py",
+    "skills.py": Path(__file__).resolve().parent / "skills_runtime.py",
 }
 
 

@@ -60,6 +60,10 @@ MAX_CONNECTIONS = 64
 REMEMBERED_RUNS = 256
 
 ToolCallCallback = Callable[[ToolCallRecord], Any]
+#: A call the host answers itself: arguments in, a JSON-ready value out (``ToolError`` for a bad call).
+HostFunction = Callable[[dict[str, Any]], Awaitable[Any]]
+#: The ``server`` of host-function calls in the trace.
+HOST_SERVER = "codemode"
 
 
 class CallRejected(ToolError):
@@ -163,6 +167,9 @@ class ToolBridge:
         self._finished: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._next_call = 0
         self._audit_file: Any = None
+        self.host_functions: dict[str, HostFunction] = {}
+        """Calls answered by the host itself, not an MCP server (e.g. ``codemode.skills.load``
+        for ``generated.skills``); same cap, trace and audit as tool calls."""
 
     # -- endpoint ----------------------------------------------------------------
 
@@ -294,19 +301,27 @@ class ToolBridge:
             )
         scope.calls += 1
         self._next_call += 1
-        tool = self.registry.get_tool(name) if isinstance(name, str) else None
+        host_function = self.host_functions.get(name) if isinstance(name, str) else None
+        tool = self.registry.get_tool(name) if isinstance(name, str) and host_function is None else None
         record = ToolCallRecord(
             call_id=self._next_call,
             run_id=scope.run_id,
             name=tool.qualified_name if tool else str(name),
-            server=tool.server if tool else None,
-            tool=tool.name if tool else None,
+            server=tool.server if tool else (HOST_SERVER if host_function else None),
+            tool=tool.name if tool else (str(name) if host_function else None),
             arguments=arguments if isinstance(arguments, dict) else {},
             started=time.time(),
         )
         started = time.perf_counter()
         scope.trace.append(record)
         try:
+            if host_function is not None:
+                if not isinstance(arguments, dict):
+                    raise ToolError("arguments must be a JSON object", server=HOST_SERVER, tool=str(name))
+                value = await host_function(arguments)
+                text, tagged = encode_value(value)
+                self._finish(scope, record, started, text=text)
+                return value, text, tagged
             if tool is None:
                 raise UnknownToolError(str(name), self.registry.suggest(str(name)))
             if not isinstance(arguments, dict):
