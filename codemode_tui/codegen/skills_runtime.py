@@ -50,14 +50,17 @@ async def run_skill(name: str, arguments: dict[str, Any] | None = None, /, **key
 
 async def _run(code: str, namespace: dict[str, Any], filename: str) -> Any:
     tree = ast.parse(code, filename)
-    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    last: ast.expr | None = None
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        last = tree.body[-1].value
+        del tree.body[-1]
     flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
     outcome = eval(compile(tree, filename, "exec", flags=flags), namespace)
     if inspect.iscoroutine(outcome):
         await outcome
     if last is None:
         return None
-    value = eval(compile(ast.Expression(last.value), filename, "eval", flags=flags), namespace)
+    value = eval(compile(ast.Expression(last), filename, "eval", flags=flags), namespace)
     return await value if inspect.iscoroutine(value) else value
 
 
