@@ -64,7 +64,9 @@ async def test_execute_streams_output_as_it_is_written(tmp_path: Path, sandbox: 
             events.append(("tool", record.name))
 
         try:
-            result = await executor.execute(STREAMING.format(flag=str(flag)), on_output=on_output, on_tool_call=on_tool_call)
+            result = await executor.execute(
+                STREAMING.format(flag=str(flag)), on_output=on_output, on_tool_call=on_tool_call
+            )
         finally:
             await executor.cleanup()
         assert result.success, result.error
