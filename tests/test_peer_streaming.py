@@ -106,3 +106,35 @@ async def test_execute_reports_a_sandbox_failure_as_execution_error(tmp_path: Pa
         assert died.code_error is None and died.kernel_restarted
         assert "before" in "".join(streamed)
         assert again.success and again.stdout == "hi\n" and again.value == 42
+
+
+async def _run_in_eval(code: str) -> Any:
+    async with ToolRegistry([]) as registry:
+        executor = CodeModeExecutor(registry, CodeModeConfig(sandbox="eval"))
+        try:
+            return await executor.execute(code)
+        finally:
+            await executor.cleanup()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="RunResult.logs (RunLogs) has only stdout/stderr line lists; code-sandboxes' Logs, "
+    "which agent-codemode's result.logs is, also has stdout_text and stderr_text",
+)
+async def test_logs_text_as_agent_codemode_reads_it() -> None:
+    """The peer's own assertions on ``result.logs``: ``"hello" in result.logs.stdout_text``."""
+    result = await _run_in_eval("print('status: RUNNING')\nprint('hello')\n42")
+    assert "status: RUNNING" in result.logs.stdout_text
+    assert "hello" in result.logs.stdout_text
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="RunResult has no results list (code-sandboxes' Result objects with data['text/plain']); "
+    "the last value is only in .value / .text",
+)
+async def test_results_as_agent_codemode_reads_them() -> None:
+    """The peer's own assertion on the value: ``result.results[0].data["text/plain"] == "42"``."""
+    result = await _run_in_eval("print('hello')\n42")
+    assert result.results and result.results[0].data["text/plain"] == "42"
