@@ -564,15 +564,18 @@ class Workspace:
 
     # -- type check -------------------------------------------------------------------
 
-    async def check(self, code: str, *, defined: Iterable[str] = ()) -> list[Diagnostic]:
+    async def check(self, code: str, *, defined: Iterable[str] | None = None) -> list[Diagnostic]:
         """Type-check ``code`` against the bindings of the discovered tools, without a sandbox.
 
         The editor and ``codemode-tui check`` use this; runs check through their
         executor (``check=`` on :meth:`run`).  The bindings are generated into a
         private folder kept in step with the registry, and one checker process
         stays warm until :meth:`close`.  Raises ``CheckerUnavailable`` when ty
-        cannot run here.
+        cannot run here.  ``defined``: names that exist before the code runs;
+        by default those earlier runs of the workspace's own sandbox bound.
         """
+        if defined is None:
+            defined = self._executor.defined_names if self._executor is not None else ()
         if self._checker is None:
             folder = Path(tempfile.mkdtemp(prefix="codemode-check-bindings-"))
             self._check_bindings = Bindings(folder)

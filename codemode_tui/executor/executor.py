@@ -209,6 +209,11 @@ class CodeModeExecutor:
         return self._session_dir
 
     @property
+    def defined_names(self) -> frozenset[str]:
+        """Names earlier runs bound at the top level of this sandbox (for a type check of the next code)."""
+        return frozenset(self._checker.defined)
+
+    @property
     def bindings_path(self) -> Path | None:
         """The folder holding the ``generated`` package (after setup)."""
         return self._bindings.output_path if self._bindings else None

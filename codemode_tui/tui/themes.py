@@ -226,6 +226,10 @@ def editor_theme(variables: Mapping[str, str], overrides: Mapping[str, Style] | 
         "json.label": keyword,
         "json.null": number,
         "error": error,
+        # The type check's findings, drawn over the tokens (see CodeEditor.show_diagnostics).
+        "diagnostic.error": error + Style(underline=True, bold=True),
+        "diagnostic.warning": _style(variables, "text-warning") + Style(underline=True),
+        "diagnostic.info": Style(underline=True),
     }
     syntax.update(overrides or {})
     return TextAreaTheme(name=EDITOR_THEME_NAME, syntax_styles=syntax)

@@ -91,3 +91,28 @@ async def test_a_comment_block_at_the_end_gets_a_line_below_it(tmp_path: Path) -
         await pilot.press("enter")
         lines = editor.text.splitlines()
         assert lines[:2] == ["# one", "# two"] and lines[2].startswith("from generated.servers.demo import")
+
+
+async def test_the_editor_type_checks_as_you_type_and_marks_each_problem(tmp_path: Path) -> None:
+    """Real ty against the real demo server's bindings, in a worker after a pause in typing."""
+    from codemode_tui.tui.widgets.status_bar import StatusBar
+
+    app = app_with(demo_stdio_config(), tmp_path=tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until(pilot, lambda: connected(app), "the demo server")
+        editor = app.screen.query_one("#editor", CodeEditor)
+        status = app.screen.query_one(StatusBar)
+        editor.text = "from generated.servers.demo import add_note\nnote = await add_note(titel='x')\nnote.upper()\n"
+        await wait_until(pilot, lambda: len(editor.diagnostics) == 3, "the type check", timeout=60)
+        assert [d.code for d in editor.diagnostics] == ["missing-argument", "unknown-argument", "missing-attribute"]
+        assert status.problems == (3, 0) and "3 errors" in str(status.render())
+        editor.move_cursor((2, 0))
+        await pilot.pause()
+        assert "AddNoteOutput is a dict" in str(editor.border_subtitle)
+        highlights = editor._highlights[1]  # the second line's spans are underlined
+        assert any(name == "diagnostic.error" for _, _, name in highlights)
+
+        editor.text = "from generated.servers.demo import add_note\nnote = await add_note(title='x')\nnote['id']\n"
+        await wait_until(pilot, lambda: not editor.diagnostics, "the problems to clear", timeout=60)
+        assert status.problems == (0, 0) and "error" not in str(status.render())
+        assert editor.border_subtitle == ""

@@ -79,6 +79,8 @@ DIALOG_ACTIONS = frozenset(
     }
 )
 BUFFER_SAVE_DELAY = 0.5
+#: Seconds of quiet typing before the editor's code is type-checked against the bindings.
+CHECK_DELAY = 0.35
 PREVIEW_DELAY = 0.08
 
 
@@ -103,6 +105,7 @@ class MainScreen(Screen[None]):
         self._frozen = False
         self._stop_watching: Callable[[], None] | None = None
         self._buffer_timer: Timer | None = None
+        self._check_timer: Timer | None = None
         self._preview_timer: Timer | None = None
         self._elapsed_timer: Timer | None = None
         saved = self.playground.saved
@@ -213,6 +216,7 @@ class MainScreen(Screen[None]):
         if not self._refresh_pending:
             self._refresh_pending = True
             self.call_after_refresh(self._refresh_registry_views)
+        self._schedule_check()  # the bindings changed: so may the code's problems
 
     def _refresh_registry_views(self) -> None:
         self._refresh_pending = False
@@ -370,6 +374,12 @@ class MainScreen(Screen[None]):
         self._elapsed_timer = self.set_interval(0.1, self._tick)
         self._watch_sandbox(workspace)
         self.refresh_bindings()
+        errors = sum(1 for d in self.editor.diagnostics if d.severity == "error")
+        if errors and self.editor.text == self._buffer_text:
+            self.notify(
+                f"Running despite {errors} type error{'s' if errors != 1 else ''} (underlined in the editor).",
+                severity="warning",
+            )
         self.output.run(workspace, code, f"▶ running {what}", values=values or {}, snippet=snippet)
 
     def action_cancel_run(self) -> None:
@@ -687,6 +697,48 @@ class MainScreen(Screen[None]):
         if self._buffer_timer is not None:
             self._buffer_timer.stop()
         self._buffer_timer = self.set_timer(BUFFER_SAVE_DELAY, self._save_buffer)
+        self._schedule_check()
+
+    # -- type check as you type ----------------------------------------------------------
+
+    def _schedule_check(self) -> None:
+        if self._check_timer is not None:
+            self._check_timer.stop()
+        self._check_timer = self.set_timer(CHECK_DELAY, self._check_buffer)
+
+    def _check_buffer(self) -> None:
+        """Type-check the buffer against the bindings in a worker (a newer check replaces an older one)."""
+        text = self.editor.text
+        workspace = self.workspace
+        # Only code that uses the bindings is checked, and only once some exist: while servers
+        # connect, every import would be an "unresolved module".
+        if workspace is None or "generated" not in text or not workspace.registry.list_tools():
+            if self.editor.diagnostics:
+                self._show_diagnostics([])
+            return
+        self._run_check(workspace, text)
+
+    @work(group="check", exclusive=True, exit_on_error=False)
+    async def _run_check(self, workspace: Workspace, text: str) -> None:
+        try:
+            found = await workspace.check(text)  # names earlier runs defined are known
+        except Exception as exc:  # no checker here, or it failed: the editor keeps working unchecked
+            self.status.message = f"type check unavailable: {exc}"
+            return
+        if self.editor.text == text:  # the buffer moved on: a newer check is on its way
+            self._show_diagnostics(found)
+
+    def _show_diagnostics(self, found: list[Any]) -> None:
+        self.editor.show_diagnostics(found)
+        errors = sum(1 for d in found if d.severity == "error")
+        self.status.problems = (errors, len(found) - errors)
+        self._show_diagnostic_at_cursor()
+
+    @on(TextArea.SelectionChanged, "#editor")
+    def _show_diagnostic_at_cursor(self) -> None:
+        """The message of the finding on the cursor's line, under the editor."""
+        here = self.editor.diagnostics_at(self.editor.cursor_location[0])
+        self.editor.border_subtitle = f"{here[0].severity}: {here[0].message}" if here else ""
 
     def _save_buffer(self) -> None:
         text = self._buffer_text

@@ -8,14 +8,17 @@ F6 (run selection) and F7 (context budget) shadow ``TextArea``'s.  Its
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import ClassVar
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.style import Style
 from textual.binding import Binding, BindingType
 from textual.widgets import TextArea
 
 from ..themes import EDITOR_THEME_NAME, editor_theme
+
+if TYPE_CHECKING:
+    from ...check.diagnostic import Diagnostic
 
 #: Lines that start with this are comments; a call inserted inside a leading comment block goes below it.
 COMMENT = "#"
@@ -47,6 +50,34 @@ class CodeEditor(TextArea):
         ("ctrl+shift+arrows", "Select by word"),
         ("tab", "Indent"),
     ]
+
+    diagnostics: Sequence[Diagnostic] = ()
+    """What the type check found in the buffer as it was checked (underlined; see :meth:`show_diagnostics`)."""
+
+    def show_diagnostics(self, diagnostics: Sequence[Diagnostic]) -> None:
+        """Underline each finding's span (errors and warnings in their theme colours) and redraw."""
+        self.diagnostics = tuple(diagnostics)
+        self._build_highlight_map()
+        self.refresh()
+
+    def diagnostics_at(self, row: int) -> list[Diagnostic]:
+        """The findings on a 0-based ``row`` (the cursor's line, for the message under the editor)."""
+        return [d for d in self.diagnostics if d.line - 1 <= row <= d.end_line - 1]
+
+    def _build_highlight_map(self) -> None:
+        super()._build_highlight_map()
+        lines = self.document.line_count
+        for diagnostic in self.diagnostics:
+            name = f"diagnostic.{diagnostic.severity}"
+            first, last = diagnostic.line - 1, min(diagnostic.end_line - 1, lines - 1)
+            if not 0 <= first < lines:
+                continue
+            end = diagnostic.end_column - 1
+            if first == last and end <= diagnostic.column - 1:
+                end = len(self.document.get_line(first))  # an empty span: mark the rest of the line
+            for row in range(first, last + 1):
+                start = diagnostic.column - 1 if row == first else 0
+                self._highlights[row].append((start, end if row == last else None, name))
 
     def action_document_start(self) -> None:
         self.move_cursor((0, 0))

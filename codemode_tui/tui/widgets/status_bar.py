@@ -1,4 +1,4 @@
-"""The status line: sandbox state, elapsed time of the run, tool calls so far, servers."""
+"""The status line: sandbox state, elapsed time of the run, tool calls so far, type-check problems, servers."""
 
 from __future__ import annotations
 
@@ -29,6 +29,8 @@ class StatusBar(Static):
     stop_hint: reactive[str] = reactive("ctrl+c stops")
     servers: reactive[str] = reactive("")
     message: reactive[str] = reactive("")
+    problems: reactive[tuple[int, int]] = reactive((0, 0))
+    """Errors and warnings the type check found in the editor's code."""
 
     def render(self) -> Content:
         parts = [
@@ -47,6 +49,17 @@ class StatusBar(Static):
             parts += [Content.styled(" · ", "$text-muted"), Content.styled(self.stop_hint, "bold $text-warning")]
         if self.message:
             parts += [Content.styled(" · ", "$text-muted"), Content.styled(self.message, "$text-muted")]
+        errors, warnings = self.problems
+        if errors or warnings:
+            text = ", ".join(
+                f"{count} {what}{'s' if count != 1 else ''}"
+                for count, what in ((errors, "error"), (warnings, "warning"))
+                if count
+            )
+            parts += [
+                Content.styled(" · ", "$text-muted"),
+                Content.styled(f"✖ {text}" if errors else f"⚠ {text}", "$text-error" if errors else "$text-warning"),
+            ]
         if self.servers:
             parts += [Content.styled(" · ", "$text-muted"), Content.styled(self.servers, "$text-muted")]
         return Content.assemble(*parts)
