@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -259,11 +260,12 @@ async def test_queued_execute_code_waits_without_spending_its_timeout() -> None:
 async def test_serve_over_http_gives_each_session_its_own_sandbox_up_to_the_cap(
     config_file: Path, isolated_home: Path
 ) -> None:
-    """Two MCP clients at once: state kept within a session, never seen by the other; a third is refused."""
+    """Two MCP clients at once: state kept within a session, never seen by the other; a third is refused
+    until idle sessions are closed."""
     port = free_port()
     env = {**os.environ, "CODEMODE_TUI_HOME": str(isolated_home), "CODEMODE_TUI_SERVE_TOKEN": "test-token-2"}
     command = [sys.executable, "-m", "codemode_tui", "serve", "--config", str(config_file)]
-    command += ["--transport", "http", "--port", str(port), "--max-sessions", "2"]
+    command += ["--transport", "http", "--port", str(port), "--max-sessions", "2", "--session-idle-timeout", "6"]
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/mcp"
 
@@ -299,6 +301,12 @@ async def test_serve_over_http_gives_each_session_its_own_sandbox_up_to_the_cap(
             assert len(pids) == 2  # two kernels, not one shared
             refused = await session_error(third, "1 + 1")
             assert "session" in refused.lower() and "2" in refused
+
+            # Idle sessions give their sandbox back: the third client gets one, the first starts afresh.
+            await asyncio.sleep(9)
+            assert (await run(third, "1 + 1"))["value"] == 2
+            fresh = await run(first, "secret")
+            assert fresh["success"] is False and fresh["error"]["type"] == "NameError"
     finally:
         proc.terminate()
         try:
