@@ -117,11 +117,6 @@ async def _run_in_eval(code: str) -> Any:
             await executor.cleanup()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="RunResult.logs (RunLogs) has only stdout/stderr line lists; code-sandboxes' Logs, "
-    "which agent-codemode's result.logs is, also has stdout_text and stderr_text",
-)
 async def test_logs_text_as_agent_codemode_reads_it() -> None:
     """The peer's own assertions on ``result.logs``: ``"hello" in result.logs.stdout_text``."""
     result = await _run_in_eval("print('status: RUNNING')\nprint('hello')\n42")
@@ -129,11 +124,6 @@ async def test_logs_text_as_agent_codemode_reads_it() -> None:
     assert "hello" in result.logs.stdout_text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="RunResult has no results list (code-sandboxes' Result objects with data['text/plain']); "
-    "the last value is only in .value / .text",
-)
 async def test_results_as_agent_codemode_reads_them() -> None:
     """The peer's own assertion on the value: ``result.results[0].data["text/plain"] == "42"``."""
     result = await _run_in_eval("print('hello')\n42")

@@ -81,6 +81,21 @@ class RunLogs:
     stdout: list[str]
     stderr: list[str]
 
+    @property
+    def stdout_text(self) -> str:
+        return "".join(self.stdout)
+
+    @property
+    def stderr_text(self) -> str:
+        return "".join(self.stderr)
+
+
+@dataclass(frozen=True)
+class RunValue:
+    """The last value as a mime bundle, as code-sandboxes' ``results`` entries have it."""
+
+    data: dict[str, Any]
+
 
 @dataclass
 class RunResult:
@@ -138,6 +153,11 @@ class RunResult:
         if self.error is None or not self.execution_ok:
             return None
         return CodeError(self.error.type, self.error.message, self.error.traceback)
+
+    @property
+    def results(self) -> list[RunValue]:
+        """The last value as ``[RunValue(data={"text/plain": ...})]`` (empty when there was none)."""
+        return [] if self.value_repr is None else [RunValue({"text/plain": self.value_repr})]
 
     @property
     def logs(self) -> RunLogs:
