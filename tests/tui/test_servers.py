@@ -197,3 +197,20 @@ async def test_a_server_that_exits_at_start_shows_its_stderr(tmp_path: Path) -> 
         await pilot.press("r")
         assert not isinstance(app.screen, ServerLogScreen)
         await wait_until(pilot, lambda: server_status(app, "keyless") == "failed", "the second failure")
+
+
+async def test_editing_a_server_keeps_what_the_form_does_not_show(tmp_path: Path) -> None:
+    env_file = tmp_path / "demo.env"
+    env_file.write_text("DEMO=1\n")
+    server = demo_stdio_config(env_file=str(env_file), defer_loading=True)
+    app = app_with(server, tmp_path=tmp_path, connect=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f2", "e")
+        form = app.screen
+        assert isinstance(form, ServerFormScreen)
+        form.query_one("#timeout", Input).value = "12"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ServerFormScreen), "the form to close")
+        await app.workers.wait_for_complete()
+    entry = saved_servers(tmp_path / "servers.json")["demo"]
+    assert entry["timeout"] == 12 and entry["deferLoading"] is True and entry["envFile"] == str(env_file)

@@ -201,6 +201,11 @@ class ServerFormScreen(ModalScreen[MCPServerConfig | None]):
             fields = {"url": url, "headers": parse_pairs(self._value("headers"), "headers", "headers", sep=":")}
         try:
             fields.update(name=name, transport=transport, timeout=timeout, enabled=enabled)
+            original = self.original
+            if original is not None:  # what the form does not show is kept, not dropped by an edit
+                fields["defer_loading"] = original.defer_loading
+                if transport == "stdio" and original.transport == "stdio":
+                    fields["env_file"] = original.env_file
             return MCPServerConfig.model_validate(fields)
         except ValidationError as exc:
             error = exc.errors()[0]
