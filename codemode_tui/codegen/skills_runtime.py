@@ -19,7 +19,10 @@ import ast
 import inspect
 from typing import Any
 
-from generated.client import call_tool
+try:
+    from generated.client import call_tool
+except ImportError:  # read as a module of codemode_tui (import checks, docs): the same client, from the host
+    from codemode_tui.executor.client_runtime import call_tool  # type: ignore[no-redef]
 
 #: The host functions behind this module (not MCP tools: no server has a ``codemode`` prefix with a dot).
 LIST = "codemode.skills.list"
