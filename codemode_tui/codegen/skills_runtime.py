@@ -21,8 +21,10 @@ from typing import Any
 
 try:
     from generated.client import call_tool
-except ImportError:  # read as a module of codemode_tui (import checks, docs): the same client, from the host
-    from codemode_tui.executor.client_runtime import call_tool  # type: ignore[no-redef]
+except ImportError:  # imported outside a generated package (import checks, docs): nothing to call
+
+    async def call_tool(qualified_name: str, arguments: dict[str, Any]) -> Any:
+        raise RuntimeError("generated.skills works inside a sandbox, beside its generated.client")
 
 #: The host functions behind this module (not MCP tools: no server has a ``codemode`` prefix with a dot).
 LIST = "codemode.skills.list"
