@@ -72,10 +72,7 @@ INSTRUCTIONS = instructions()
 
 def skills_listing(workspace: Workspace) -> dict[str, Any]:
     """``list_skills``: every saved skill without its code."""
-    skills = [
-        {k: v for k, v in snippet.to_dict().items() if k not in ("code", "created")}
-        for snippet in workspace.snippets.list()
-    ]
+    skills = [snippet.listing() for snippet in workspace.snippets.list()]
     return {"skills": skills, "total": len(skills)}
 
 

@@ -360,10 +360,7 @@ class Workspace:
         """Answer ``generated.skills`` calls from this workspace's saved skills (code composes skills)."""
 
         async def list_skills(arguments: dict[str, Any]) -> list[dict[str, Any]]:
-            return [
-                {k: v for k, v in snippet.to_dict().items() if k not in ("code", "created")}
-                for snippet in await asyncio.to_thread(self.snippets.list)
-            ]
+            return [snippet.listing() for snippet in await asyncio.to_thread(self.snippets.list)]
 
         async def load_skill(arguments: dict[str, Any]) -> dict[str, Any]:
             name = arguments.get("name")

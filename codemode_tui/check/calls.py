@@ -76,14 +76,15 @@ def _resolve(
         owner = func.value
         if isinstance(owner, ast.Name) and owner.id in modules:
             return index.binding(modules[owner.id], func.attr)
-        dotted = _dotted(owner)
+        dotted = dotted_name(owner)
         module = _module_of(dotted)
         if module is not None:
             return index.binding(module, func.attr)
     return None
 
 
-def _dotted(node: ast.expr) -> str | None:
+def dotted_name(node: ast.AST) -> str | None:
+    """``a.b.c`` for an attribute chain on a name, else ``None``."""
     parts: list[str] = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)

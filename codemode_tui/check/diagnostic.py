@@ -7,7 +7,7 @@ language server's 0-based ones are converted once, here), so every front end
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
 Severity = Literal["error", "warning", "info"]
@@ -52,16 +52,7 @@ class Diagnostic:
 
     def shifted(self, lines: int) -> Diagnostic:
         """The same finding ``lines`` further down (negative: up)."""
-        return Diagnostic(
-            self.line + lines,
-            self.column,
-            self.end_line + lines,
-            self.end_column,
-            self.severity,
-            self.message,
-            self.code,
-            self.source,
-        )
+        return replace(self, line=self.line + lines, end_line=self.end_line + lines)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -70,6 +61,11 @@ class Diagnostic:
         """``file:line:col: severity[code] message``, the shape compilers and editors parse."""
         rule = f"[{self.code}]" if self.code else ""
         return f"{filename}:{self.line}:{self.column}: {self.severity}{rule} {self.message}"
+
+
+def uses_bindings(code: str) -> bool:
+    """Whether code can reach the bindings at all: only such code is checked (a plain run pays nothing)."""
+    return "generated" in code
 
 
 def has_errors(diagnostics: list[Diagnostic]) -> bool:

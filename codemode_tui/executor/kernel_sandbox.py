@@ -273,13 +273,8 @@ class KernelSandbox(Sandbox):
             raise
 
     async def _discard_kernel(self) -> None:
-        channel, self.channel = self.channel, None
-        if channel is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(channel.close(), 0.3)
-        kernel, self.kernel = self.kernel, None
+        kernel = await self._stop_kernel(grace=0.5)
         if kernel is not None:
-            await asyncio.to_thread(kernel.stop, 0.5)
             await asyncio.to_thread(shutil.rmtree, kernel.folder, True)
         await self._shutdown_remote_kernel(1.0)
         self.kernel_info = {}
@@ -414,7 +409,8 @@ class KernelSandbox(Sandbox):
         await self._ensure_ready()
         await self._silent(reset_source())
 
-    async def _stop_kernel(self) -> None:
+    async def _stop_kernel(self, grace: float = 1.0) -> KernelProcess | None:
+        """Close the channel and stop the local kernel (if any); returns the stopped kernel."""
         channel, self.channel = self.channel, None
         if channel is not None:
             with contextlib.suppress(Exception):
@@ -422,7 +418,8 @@ class KernelSandbox(Sandbox):
         kernel, self.kernel = self.kernel, None
         if kernel is not None:
             # The nanny kills the kernel's whole tree (detached children included) when its pipe closes.
-            await asyncio.to_thread(kernel.stop, 1.0)
+            await asyncio.to_thread(kernel.stop, grace)
+        return kernel
 
     def kill_now(self) -> None:
         """Kill the kernel and everything it started at once (interpreter exit, no loop to wait on)."""

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import ast
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 from ..check.checker import CheckerUnavailable, CodeChecker
-from ..check.diagnostic import Diagnostic, has_errors
+from ..check.diagnostic import Diagnostic, has_errors, uses_bindings
 from ..check.lsp import LspError
 from .config import CheckMode
 
@@ -71,7 +72,7 @@ class RunChecker:
 
     async def diagnose(self, code: str, bindings_root: Path | None) -> list[Diagnostic] | None:
         """Diagnostics, or ``None`` when the code was not checked (no bindings used, or no checker here)."""
-        if bindings_root is None or "generated" not in code or self.unavailable:
+        if bindings_root is None or not uses_bindings(code) or self.unavailable:
             return None
         try:
             if self._checker is None or self._root != bindings_root:
@@ -98,16 +99,8 @@ class RunChecker:
 
 def _soften(diagnostic: Diagnostic) -> Diagnostic:
     if diagnostic.code == "unresolved-reference" and diagnostic.severity == "error":
-        return Diagnostic(
-            diagnostic.line,
-            diagnostic.column,
-            diagnostic.end_line,
-            diagnostic.end_column,
-            "warning",
-            diagnostic.message + " (unless an earlier run defined it in a way the check cannot see)",
-            diagnostic.code,
-            diagnostic.source,
-        )
+        message = diagnostic.message + " (unless an earlier run defined it in a way the check cannot see)"
+        return replace(diagnostic, severity="warning", message=message)
     return diagnostic
 
 

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..check.calls import dotted_name
+
 if TYPE_CHECKING:
     from ..tool_types import ToolDefinition
 
@@ -52,23 +54,12 @@ def used_tools(code: str) -> list[ToolUse]:
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in module_aliases:
             found.add(ToolUse(module_aliases[node.value.id], node.attr))
         elif isinstance(node, ast.Attribute):
-            dotted = _dotted(node)
+            dotted = dotted_name(node)
             if dotted and dotted.startswith(PREFIX + "."):
                 parts = dotted[len(PREFIX) + 1 :].split(".")
                 if len(parts) == 2:
                     found.add(ToolUse(parts[0], parts[1]))
     return sorted(found)
-
-
-def _dotted(node: ast.AST) -> str | None:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
 
 
 def free_names(code: str) -> set[str]:

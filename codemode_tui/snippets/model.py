@@ -314,6 +314,10 @@ class Snippet:
             "code": self.code,
         }
 
+    def listing(self) -> dict[str, Any]:
+        """What a list of skills shows (``list_skills`` in serve, the toolset and sandbox code): no code."""
+        return {k: v for k, v in self.to_dict().items() if k not in ("code", "created")}
+
 
 def assignments(values: dict[str, Any]) -> str:
     """Python source binding each value to its name, from JSON-safe data only."""

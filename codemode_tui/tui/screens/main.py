@@ -708,11 +708,13 @@ class MainScreen(Screen[None]):
 
     def _check_buffer(self) -> None:
         """Type-check the buffer against the bindings in a worker (a newer check replaces an older one)."""
+        from ...check.diagnostic import uses_bindings  # the engine loads after the first frame
+
         text = self.editor.text
         workspace = self.workspace
         # Only code that uses the bindings is checked, and only once some exist: while servers
         # connect, every import would be an "unresolved module".
-        if workspace is None or "generated" not in text or not workspace.registry.list_tools():
+        if workspace is None or not uses_bindings(text) or not workspace.registry.list_tools():
             if self.editor.diagnostics:
                 self._show_diagnostics([])
             return
