@@ -143,6 +143,7 @@ class Workspace:
         self._closing = False
         self._checker: CodeChecker | None = None
         self._check_bindings: Bindings | None = None
+        self._check_bindings_dirty = True
         # Saved snippets (skills) and the run history, in the data folder.
         self.snippets = SnippetStore()
         self.history = RunHistory()
@@ -577,16 +578,24 @@ class Workspace:
             folder = Path(tempfile.mkdtemp(prefix="codemode-check-bindings-"))
             self._check_bindings = Bindings(folder)
             self._checker = CodeChecker(folder)
+            self.registry.add_listener(self._check_bindings_stale)
         assert self._check_bindings is not None
-        if await asyncio.to_thread(self._check_bindings.refresh, self.registry.list_tools()):
-            self._checker.bindings_changed()
+        # Regenerated only after the registry changed, not on every check (the editor checks per pause).
+        if self._check_bindings_dirty:
+            self._check_bindings_dirty = False
+            if await asyncio.to_thread(self._check_bindings.refresh, self.registry.list_tools()):
+                self._checker.bindings_changed()
         return await self._checker.check(code, defined=defined)
+
+    def _check_bindings_stale(self, server: str) -> None:
+        self._check_bindings_dirty = True
 
     async def close(self) -> None:
         """Close every session and engine part; safe to call twice."""
         await self.close_sandboxes()
         checker, self._checker = self._checker, None
         if checker is not None:
+            self.registry.remove_listener(self._check_bindings_stale)
             await checker.close()
         bindings, self._check_bindings = self._check_bindings, None
         if bindings is not None:
