@@ -96,6 +96,20 @@ async def test_serve_over_stdio(config_file: Path, isolated_home: Path) -> None:
         await exercise(session, direct_calls=False)
 
 
+def wait_for_http(proc: subprocess.Popen[bytes], url: str, timeout: float = 60) -> None:
+    """Until ``serve --transport http`` answers at ``url`` (its stderr if it exits first)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            httpx2.get(url, timeout=1)
+            return
+        except httpx2.HTTPError:
+            if proc.poll() is not None:
+                raise AssertionError(proc.stderr.read().decode() if proc.stderr else "serve exited") from None
+            assert time.monotonic() < deadline, "serve --transport http did not come up"
+            time.sleep(0.2)
+
+
 async def test_serve_over_http_with_direct_calls(config_file: Path, isolated_home: Path) -> None:
     port = free_port()
     env = {**os.environ, "CODEMODE_TUI_HOME": str(isolated_home), "CODEMODE_TUI_SERVE_TOKEN": "test-token-1"}
@@ -104,15 +118,7 @@ async def test_serve_over_http_with_direct_calls(config_file: Path, isolated_hom
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}/mcp"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx2.get(url, timeout=1)
-                break
-            except httpx2.HTTPError:
-                assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else "serve exited"
-                assert time.monotonic() < deadline, "serve --transport http did not come up"
-                time.sleep(0.2)
+        wait_for_http(proc, url)
         refused = httpx2.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "ping"}, timeout=5)
         assert refused.status_code == 401 and "Bearer" in refused.text  # no token, no entry
         wrong = httpx2.post(url, json={}, headers={"Authorization": "Bearer nope"}, timeout=5)
@@ -274,14 +280,7 @@ async def test_serve_over_http_gives_each_session_its_own_sandbox_up_to_the_cap(
         return json.loads(answer.content[0].text)
 
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx2.get(url, timeout=1)
-                break
-            except httpx2.HTTPError:
-                assert proc.poll() is None and time.monotonic() < deadline, "serve --transport http did not come up"
-                time.sleep(0.2)
+        wait_for_http(proc, url)
         async with contextlib.AsyncExitStack() as stack:
             sessions = []
             for _ in range(3):
