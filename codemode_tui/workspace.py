@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import shutil
 import sys
 import tempfile
@@ -46,16 +47,22 @@ from .config import (
 from .executor import CodeModeConfig, CodeModeExecutor, RunError, RunResult
 from .executor.bindings import Bindings
 from .executor.bridge import ToolCallCallback
+from .executor.call_gate import CallGate, DryRunGate, PolicyGate, ReplayGate
 from .executor.config import CheckMode
 from .executor.output import OutputCallback
+from .executor.policy import ApprovalRequest, Approver, ToolPolicy
+from .executor.recording import Recording, RecordingError
 from .executor.run_result import NOTE_INTERRUPTED
 from .meta_tools import MetaTools
 from .names import sanitize_identifier
 from .registry import ToolRegistry
+from .run_events import RunApproval, RunEvent, RunFinished, RunListener, RunOutput, RunStarted, RunToolCall
 from .search import SearchIndex
 from .snippets import RunHistory, SnippetError, SnippetStore
+from .snippets.history import RunRecord, record_from_run
+from .snippets.recordings import RecordingStore
 from .snippets.runner import run_with_values
-from .tool_types import DiscoveryOutcome
+from .tool_types import DiscoveryOutcome, ToolDefinition
 
 DEMO_SERVER_NAME = "demo"
 
@@ -65,6 +72,8 @@ SKILLS_LOAD = "codemode.skills.load"
 
 #: Which front end ran a run, as the history records it.
 RunSource = Literal["playground", "cli", "serve", "toolset"]
+#: Tool definitions a recording keeps per server it called (a larger catalog keeps only the tools called).
+RECORDED_CATALOG_TOOLS = 500
 
 #: A run that waited at least this long for another run of its sandbox says so in its notes.
 QUEUE_NOTE_AFTER = 0.1
@@ -147,6 +156,17 @@ class Workspace:
         # Saved snippets (skills) and the run history, in the data folder.
         self.snippets = SnippetStore()
         self.history = RunHistory()
+        # Each run's tool traffic (for replay), next to its history entry.
+        self.recordings = RecordingStore()
+        # The tool policy (allow / ask / deny) every run's calls pass, and who answers
+        # "ask".  ``None``: no policy, every call runs (a library caller's own code, the
+        # CLI).  ``serve`` and the playground set one; ``policy_path`` is where an
+        # "always allow" answer is saved.
+        self.policy: ToolPolicy | None = None
+        self.policy_path: Path | None = None
+        self.approver: Approver | None = None
+        self._run_listeners: list[RunListener] = []
+        self._run_keys = 0
         if registry is None:
             self._load()
         else:
@@ -468,8 +488,22 @@ class Workspace:
         on_output: OutputCallback | None = None,
         on_tool_call: ToolCallCallback | None = None,
         check: CheckMode | None = None,
+        replay: Recording | None = None,
+        replay_reads: bool = False,
+        dry_run: bool = False,
+        approver: Approver | None = None,
+        replay_of: str | None = None,
     ) -> RunResult:
         """Run ``code`` in the sandbox of ``session`` and record it in the history.
+
+        Every tool call passes the workspace's :attr:`policy` (``ask`` goes to
+        ``approver``, else :attr:`approver`).  ``replay``: answer every call from
+        that recording and contact no server (``replay_reads``: only the
+        read-only calls; the others go to the policy and run live).
+        ``dry_run``: hold back every call that is not read-only (answered from
+        ``replay`` when it has the call, else a placeholder) and list it in
+        ``result.effects``.  The run's own recording is saved with its history
+        entry (``RunRecord.recorded``).
 
         The only way a front end runs code, so every run is recorded the same
         way (with its ``source``: playground, cli, serve, toolset).  ``values``
@@ -484,6 +518,13 @@ class Workspace:
         as cancelled, then the cancellation propagates.
         """
         executor = self.executor_for(session)
+        gates, mode = self._gates(code, session, source, replay, replay_reads, dry_run, approver)
+        if replay is not None:
+            self.load_recorded_tools(replay)
+        self._run_keys += 1
+        key = f"run-{self._run_keys}"
+        self._emit(RunStarted(key, code, source, session, mode, snippet))
+        watched_output, watched_call = self._watch(key, on_output, on_tool_call)
         queued = time.perf_counter()
         try:
             async with self._turn(executor):
@@ -494,9 +535,11 @@ class Workspace:
                         code,
                         values or {},
                         timeout=timeout,
-                        on_output=on_output,
-                        on_tool_call=on_tool_call,
+                        on_output=watched_output,
+                        on_tool_call=watched_call,
                         check=check,
+                        gates=gates,
+                        mode=mode,
                     )
                 except SnippetError as exc:
                     result = RunResult(run_id=uuid.uuid4().hex, sandbox=executor.sandbox_kind)
@@ -507,13 +550,193 @@ class Workspace:
             stopped = RunResult(run_id=uuid.uuid4().hex, sandbox=executor.sandbox_kind, notes=[NOTE_INTERRUPTED])
             stopped.error = RunError("CancelledError", "the run was stopped before it finished")
             stopped.duration = time.perf_counter() - queued
-            self.history.add_run(code, stopped, snippet=snippet, source=source, session=session)
+            record = self.history.add_run(code, stopped, snippet=snippet, source=source, session=session)
+            self._emit(RunFinished(key, stopped, record))
             raise
         if session is not None and session in self._sessions:
             self._sessions[session].last_used = time.monotonic()
             self._sessions[session].runs += 1
-        await asyncio.to_thread(self.history.add_run, code, result, snippet=snippet, source=source, session=session)
+        record = record_from_run(code, result, snippet=snippet, source=source, session=session)
+        record.replay_of = replay_of
+        await asyncio.to_thread(self._save_run, record, code, result)
+        self._emit(RunFinished(key, result, record))
         return result
+
+    # -- recordings, replay, dry runs and policy -------------------------------------
+
+    def _gates(
+        self,
+        code: str,
+        session: str | None,
+        source: str,
+        replay: Recording | None,
+        replay_reads: bool,
+        dry_run: bool,
+        approver: Approver | None,
+    ) -> tuple[list[CallGate], str]:
+        """The gates of one run, and its mode (see :mod:`.executor.call_gate`)."""
+        gates: list[CallGate] = []
+        mode = "live"
+        if dry_run:
+            gates.append(DryRunGate(replay))
+            mode = "dry-run"
+        elif replay is not None:
+            gates.append(ReplayGate(replay, reads_only=replay_reads))
+            mode = "replay-reads" if replay_reads else "replay"
+        if self.policy is not None and mode != "replay":
+            asker = approver or self.approver
+            gates.append(
+                PolicyGate(
+                    self.policy,
+                    self._announce(asker, session) if asker is not None else None,
+                    code=code,
+                    session=session,
+                    source=source,
+                    on_always=self._save_policy,
+                )
+            )
+        return gates, mode
+
+    def _announce(self, approver: Approver, session: str | None) -> Approver:
+        """``approver``, with every request also told to the run listeners (the Agents view)."""
+
+        async def ask(request: ApprovalRequest) -> Any:
+            self._emit(RunApproval(None, request))
+            return await approver(request)
+
+        return ask
+
+    def _save_policy(self, tool: str) -> None:
+        if self.policy is not None and self.policy_path is not None:
+            try:
+                self.policy.save(self.policy_path)
+            except OSError:
+                pass  # the change holds for this session; the next save tries again
+
+    def _save_run(self, record: RunRecord, code: str, result: RunResult) -> None:
+        """Save the run's recording (with the catalogs of the servers it called), then its history line."""
+        recording = result.recording
+        if recording is not None and recording.calls:
+            recording.code = code
+            for server in {call.tool.partition("__")[0] for call in recording.calls}:
+                if server in self.registry.server_names and server not in recording.tools:
+                    tools = self.registry.list_tools(server)
+                    if len(tools) > RECORDED_CATALOG_TOOLS:
+                        called = {call.tool for call in recording.calls}
+                        tools = [tool for tool in tools if tool.qualified_name in called]
+                    recording.tools[server] = [tool.to_dict() for tool in tools]
+            try:
+                self.recordings.save(record.id, recording)
+                record.recorded = True
+            except (OSError, RecordingError):
+                record.recorded = False
+        self.history.add_record(record)
+
+    def recording_of(self, record: RunRecord | str) -> Recording:
+        """The recording of a past run (an empty one for a run that made no call)."""
+        found = self.history.get(record) if isinstance(record, str) else record
+        if found is None:
+            raise RecordingError(f"no run {record!r} in the history; `codemode-tui runs list` shows them")
+        if not found.recorded:
+            if found.trace:
+                raise RecordingError(f"run {found.id} made tool calls but has no recording (it was removed)")
+            return Recording(code=found.code)
+        return self.recordings.load(found.id)
+
+    def load_recorded_tools(self, recording: Recording) -> None:
+        """Make the recorded servers' tools known (for the bindings) where discovery has not.
+
+        A replay contacts no server, so a server that is stopped, failed or gone
+        from the configuration gets its tools from the recording.
+        """
+        for server, entries in recording.tools.items():
+            if server in self.registry.server_names and self.registry.list_tools(server):
+                continue
+            tools = []
+            for entry in entries:
+                try:
+                    tools.append(ToolDefinition.from_dict(server, entry))
+                except Exception:
+                    continue
+            try:
+                if server not in self.registry.server_names:
+                    self.registry.add_server(MCPServerConfig(name=server, command="true", enabled=False))
+                self.registry.load_tools(server, tools)
+            except (ValueError, KeyError):
+                continue
+
+    async def replay(
+        self,
+        record: RunRecord | str,
+        *,
+        code: str | None = None,
+        reads_only: bool = False,
+        source: RunSource = "playground",
+        session: str | None = None,
+        timeout: float | None = None,
+        on_output: OutputCallback | None = None,
+        on_tool_call: ToolCallCallback | None = None,
+    ) -> RunResult:
+        """Run a past run's code (or ``code``, an edit of it) with its calls answered from its recording.
+
+        No server is contacted (``reads_only``: only read-only calls come from
+        the recording; the rest go to the policy and run live).  ``result.divergences``
+        lists each call not in the recording and each recorded call not made.
+        Raises :class:`RecordingError` when the run or its recording is missing.
+        """
+        found = self.history.get(record) if isinstance(record, str) else record
+        if found is None:
+            raise RecordingError(f"no run {record!r} in the history; `codemode-tui runs list` shows them")
+        recording = await asyncio.to_thread(self.recording_of, found)
+        return await self.run(
+            found.code if code is None else code,
+            timeout=timeout,
+            source=source,
+            session=session,
+            on_output=on_output,
+            on_tool_call=on_tool_call,
+            check="off",
+            replay=recording,
+            replay_reads=reads_only,
+            replay_of=found.id,
+            snippet=found.snippet,
+        )
+
+    # -- run listeners -----------------------------------------------------------
+
+    def add_run_listener(self, listener: RunListener) -> Callable[[], None]:
+        """Hear about every run as it happens (see :mod:`.run_events`); returns a function that stops it."""
+        self._run_listeners.append(listener)
+
+        def remove() -> None:
+            if listener in self._run_listeners:
+                self._run_listeners.remove(listener)
+
+        return remove
+
+    def _emit(self, event: RunEvent) -> None:
+        for listener in list(self._run_listeners):
+            try:
+                listener(event)
+            except Exception:
+                logging.getLogger(__name__).exception("a run listener failed")
+
+    def _watch(
+        self, key: str, on_output: OutputCallback | None, on_tool_call: ToolCallCallback | None
+    ) -> tuple[OutputCallback | None, ToolCallCallback | None]:
+        """The run's callbacks, also telling the run listeners (only when there are any)."""
+        if not self._run_listeners:
+            return on_output, on_tool_call
+
+        def output(stream: str, text: str) -> Any:
+            self._emit(RunOutput(key, stream, text))
+            return on_output(stream, text) if on_output is not None else None
+
+        def call(record: Any) -> Any:
+            self._emit(RunToolCall(key, record))
+            return on_tool_call(record) if on_tool_call is not None else None
+
+        return output, call
 
     async def run_skill(
         self,

@@ -26,6 +26,7 @@ except ImportError:  # imported outside a generated package (import checks, docs
     async def call_tool(qualified_name: str, arguments: dict[str, Any]) -> Any:
         raise RuntimeError("generated.skills works inside a sandbox, beside its generated.client")
 
+
 #: The host functions behind this module (not MCP tools: no server has a ``codemode`` prefix with a dot).
 LIST = "codemode.skills.list"
 LOAD = "codemode.skills.load"

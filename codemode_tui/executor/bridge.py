@@ -41,7 +41,9 @@ from typing import Any
 
 from ..registry import ToolRegistry
 from ..results import AudioResult, ImageResult, ResourceResult, ToolError, UnknownToolError, unwrap_result
+from .call_gate import CallGate, GateCall
 from .client_runtime import PROTOCOL_VERSION, TYPE_KEY
+from .recording import DEFAULT_RECORDING_BYTES, Recording
 from .run_result import ToolCallRecord
 
 log = logging.getLogger(__name__)
@@ -104,17 +106,52 @@ def encode_value(value: Any) -> tuple[str, bool]:
 
 
 class RunScope:
-    """The bridge's view of one run: its calls, its cap, its trace."""
+    """The bridge's view of one run: its calls, its cap, its trace, its gates and its recording."""
 
-    def __init__(self, run_id: str, *, max_calls: int, on_tool_call: ToolCallCallback | None) -> None:
+    def __init__(
+        self,
+        run_id: str,
+        *,
+        max_calls: int,
+        on_tool_call: ToolCallCallback | None,
+        gates: tuple[CallGate, ...] = (),
+        max_recording_bytes: int = DEFAULT_RECORDING_BYTES,
+    ) -> None:
         self.run_id = run_id
         self.max_calls = max_calls
         self.on_tool_call = on_tool_call
+        self.gates = gates
+        self.recording = Recording(max_bytes=max_recording_bytes)
         self.calls = 0
         self.cap_reached = False
         self.closed = False
         self.trace: list[ToolCallRecord] = []
         self.tasks: set[asyncio.Task[Any]] = set()
+        self._paused = 0  # calls waiting for a person right now
+        self._paused_since = 0.0
+        self._paused_total = 0.0
+
+    @contextlib.contextmanager
+    def pause(self) -> Any:
+        """Stop the run's clock while a call waits for a person (nested and concurrent waits count once)."""
+        if self._paused == 0:
+            self._paused_since = time.monotonic()
+        self._paused += 1
+        try:
+            yield
+        finally:
+            self._paused -= 1
+            if self._paused == 0:
+                self._paused_total += time.monotonic() - self._paused_since
+
+    @property
+    def waiting_for_person(self) -> bool:
+        return self._paused > 0
+
+    def paused_seconds(self) -> float:
+        """Seconds the run has spent waiting for a person so far."""
+        current = time.monotonic() - self._paused_since if self._paused else 0.0
+        return self._paused_total + current
 
     def notify(self, record: ToolCallRecord) -> None:
         if self.on_tool_call is None:
@@ -220,12 +257,24 @@ class ToolBridge:
     # -- runs --------------------------------------------------------------------
 
     def begin_run(
-        self, run_id: str, *, max_calls: int = 1000, on_tool_call: ToolCallCallback | None = None
+        self,
+        run_id: str,
+        *,
+        max_calls: int = 1000,
+        on_tool_call: ToolCallCallback | None = None,
+        gates: tuple[CallGate, ...] = (),
+        max_recording_bytes: int = DEFAULT_RECORDING_BYTES,
     ) -> RunScope:
-        """Accept calls for ``run_id`` until :meth:`end_run`."""
+        """Accept calls for ``run_id`` until :meth:`end_run`; each passes ``gates`` first."""
         if self._scope is not None:
             self.end_run(self._scope)
-        scope = RunScope(run_id, max_calls=max_calls, on_tool_call=on_tool_call)
+        scope = RunScope(
+            run_id,
+            max_calls=max_calls,
+            on_tool_call=on_tool_call,
+            gates=gates,
+            max_recording_bytes=max_recording_bytes,
+        )
         self._scope = scope
         return scope
 
@@ -276,20 +325,22 @@ class ToolBridge:
 
     # -- calls -------------------------------------------------------------------
 
-    async def call(self, name: str, arguments: dict[str, Any], run_id: str | None = None) -> Any:
-        """Make a call for in-process code (eval): same cap, timeout, trace and audit."""
+    async def call(
+        self, name: str, arguments: dict[str, Any], run_id: str | None = None, line: int | None = None
+    ) -> Any:
+        """Make a call for in-process code (eval): same cap, timeout, gates, trace and audit."""
         scope = self._resolve(run_id, name)
         task = asyncio.current_task()
         if task is not None:
             scope.tasks.add(task)
         try:
-            value, _, _ = await self._invoke(scope, name, arguments)
+            value, _, _ = await self._invoke(scope, name, arguments, line)
         finally:
             if task is not None:
                 scope.tasks.discard(task)
         return value
 
-    async def _invoke(self, scope: RunScope, name: str, arguments: Any) -> tuple[Any, str, bool]:
+    async def _invoke(self, scope: RunScope, name: str, arguments: Any, line: Any = None) -> tuple[Any, str, bool]:
         """Run one call: ``(value, json of the value, tagged)``; raises ``ToolError``."""
         if scope.calls >= scope.max_calls:
             scope.cap_reached = True
@@ -311,6 +362,8 @@ class ToolBridge:
             tool=tool.name if tool else (str(name) if host_function else None),
             arguments=arguments if isinstance(arguments, dict) else {},
             started=time.time(),
+            order=scope.calls,
+            line=line if isinstance(line, int) and not isinstance(line, bool) else None,
         )
         started = time.perf_counter()
         scope.trace.append(record)
@@ -322,10 +375,15 @@ class ToolBridge:
                 text, tagged = encode_value(value)
                 self._finish(scope, record, started, text=text)
                 return value, text, tagged
+            if not isinstance(arguments, dict):
+                raise ToolError("arguments must be a JSON object", server=record.server, tool=record.tool or str(name))
+            for gate in scope.gates:
+                answer = await gate(GateCall(record, tool, scope.pause))
+                if answer is not None:
+                    self._finish(scope, record, started, text=answer.text, tagged=answer.tagged)
+                    return (answer.value() if answer.tagged else json.loads(answer.text)), answer.text, answer.tagged
             if tool is None:
                 raise UnknownToolError(str(name), self.registry.suggest(str(name)))
-            if not isinstance(arguments, dict):
-                raise ToolError("arguments must be a JSON object", server=tool.server, tool=tool.name)
             raw = await self.registry.call_tool_raw(tool, arguments, timeout=self.tool_timeout)
             value = unwrap_result(raw, server=tool.server, tool=tool.name, output_schema=tool.output_schema)
             text, tagged = encode_value(value)
@@ -338,17 +396,34 @@ class ToolBridge:
         except Exception as exc:  # a transport or encoding failure: still the caller's data
             self._finish(scope, record, started, error=f"{type(exc).__name__}: {exc}")
             raise ToolError(str(exc) or type(exc).__name__, server=record.server, tool=record.tool) from exc
-        self._finish(scope, record, started, text=text)
+        self._finish(scope, record, started, text=text, tagged=tagged)
         return value, text, tagged
 
     def _finish(
-        self, scope: RunScope, record: ToolCallRecord, started: float, *, text: str = "", error: str | None = None
+        self,
+        scope: RunScope,
+        record: ToolCallRecord,
+        started: float,
+        *,
+        text: str = "",
+        error: str | None = None,
+        tagged: bool = False,
     ) -> None:
         record.duration = time.perf_counter() - started
         record.ok = error is None
         record.error = error
-        record.result_size = len(text) if text.isascii() else len(text.encode("utf-8"))
+        record.result_size = size = len(text) if text.isascii() else len(text.encode("utf-8"))
         record.preview = (error if error is not None else text)[:PREVIEW_CHARS]
+        if record.server != HOST_SERVER:
+            scope.recording.add(
+                record.name,
+                record.arguments,
+                text=text if error is None else None,
+                size=size,
+                tagged=tagged,
+                error=error,
+                duration=record.duration,
+            )
         scope.notify(record)
         if self.audit_path is not None:
             self._audit(record)
@@ -378,7 +453,7 @@ class ToolBridge:
         assert task is not None
         scope.tasks.add(task)
         try:
-            _, text, tagged = await self._invoke(scope, name, message.get("a"))  # type: ignore[arg-type]
+            _, text, tagged = await self._invoke(scope, name, message.get("a"), message.get("l"))  # type: ignore[arg-type]
         except CallRejected as exc:
             protocol.send_error(call_id, exc, exc.kind)
         except UnknownToolError as exc:

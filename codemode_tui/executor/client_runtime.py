@@ -43,6 +43,7 @@ import itertools
 import json
 import socket
 import struct
+import sys
 import threading
 import weakref
 from collections.abc import Awaitable, Callable
@@ -142,6 +143,24 @@ def _current_run() -> str | None:
     return run
 
 
+def caller_line() -> int | None:
+    """The line of the run's own code (``__main__``) that is making the call, when it is on the stack.
+
+    A call awaited directly (``await read_file(...)``) has the code's frame
+    below it; one started as a task (``asyncio.gather``) has not, and gets
+    ``None``.  It tells a person approving a call, or reading an effect plan,
+    which line made it.
+    """
+    frame = sys._getframe(1)
+    for _ in range(48):
+        if frame is None:
+            return None
+        if frame.f_globals.get("__name__") == "__main__":
+            return frame.f_lineno
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
+
+
 async def call_tool(qualified_name: str, arguments: dict[str, Any]) -> Any:
     """Call ``server__tool`` with ``arguments`` and return its unwrapped result."""
     __tracebackhide__ = True  # IPython: show the user's line, not this plumbing
@@ -149,7 +168,7 @@ async def call_tool(qualified_name: str, arguments: dict[str, Any]) -> Any:
     if caller is not None:
         return await caller(qualified_name, arguments)
     if _bridge is not None:
-        return await _bridge.call(qualified_name, arguments, _current_run())
+        return await _bridge.call(qualified_name, arguments, _current_run(), caller_line())
     raise ToolError(
         "no tool-call bridge is configured in this process; run the code through "
         "CodeModeExecutor, or call generated.client.set_caller() first",
@@ -386,13 +405,18 @@ class _Bridge:
         await asyncio.wait_for(asyncio.shield(conn.hello), timeout=10)
         return conn
 
-    async def call(self, qualified_name: str, arguments: dict[str, Any], run_id: str | None) -> Any:
+    async def call(
+        self, qualified_name: str, arguments: dict[str, Any], run_id: str | None, line: int | None = None
+    ) -> Any:
         __tracebackhide__ = True
         if not isinstance(qualified_name, str):
             raise TypeError("the tool name must be a string like 'server__tool'")
         call_id = next(self._ids)
         try:
-            frame = encode_frame({"i": call_id, "t": qualified_name, "a": arguments, "r": run_id})
+            message = {"i": call_id, "t": qualified_name, "a": arguments, "r": run_id}
+            if line is not None:
+                message["l"] = line
+            frame = encode_frame(message)
         except (TypeError, ValueError) as exc:
             raise TypeError(
                 f"the arguments of {qualified_name} must be JSON data (dict, list, str, number): {exc}"

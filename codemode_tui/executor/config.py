@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from .recording import DEFAULT_RECORDING_BYTES
+
 SandboxKind = Literal["local", "jupyter", "eval"]
 
 CheckMode = Literal["warn", "block", "off"]
@@ -125,6 +127,10 @@ class CodeModeConfig:
     ``warn`` runs and returns the diagnostics, ``block`` does not run code with an
     error (no tool is called), ``off`` skips it.  ``execute(check=...)`` overrides it."""
 
+    max_recording_bytes: int = DEFAULT_RECORDING_BYTES
+    """Bytes of tool results a run keeps in its recording, for replay (see
+    :mod:`.recording`); a result past it is not kept and the call says so."""
+
     audit_path: Path | None = None
     """Append one JSON line per tool call (run, tool, arguments, outcome) to this file."""
 
@@ -138,8 +144,8 @@ class CodeModeConfig:
                 raise ValueError(f"{name} must be positive")
         if self.check not in CHECK_MODES:
             raise ValueError(f"unknown check {self.check!r}; choose 'warn', 'block' or 'off'")
-        if self.max_tool_calls < 0 or self.max_output_bytes < 0:
-            raise ValueError("max_tool_calls and max_output_bytes cannot be negative")
+        if self.max_tool_calls < 0 or self.max_output_bytes < 0 or self.max_recording_bytes < 0:
+            raise ValueError("max_tool_calls, max_output_bytes and max_recording_bytes cannot be negative")
         if self.max_value_bytes < 1000:
             raise ValueError("max_value_bytes must be at least 1000 (room for a value and its marker)")
 

@@ -297,7 +297,8 @@ class EvalSandbox(Sandbox):
         assert host_loop is not None
 
         async def call(name: str, arguments: dict[str, Any]) -> Any:
-            future = asyncio.run_coroutine_threadsafe(bridge.call(name, arguments, run_id), host_loop)
+            line = client_runtime.caller_line()
+            future = asyncio.run_coroutine_threadsafe(bridge.call(name, arguments, run_id, line), host_loop)
             return await asyncio.wrap_future(future)
 
         return call

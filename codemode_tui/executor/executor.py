@@ -31,13 +31,14 @@ import tempfile
 import time
 import uuid
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..registry import ToolRegistry
 from .bindings import Bindings
 from .bridge import ToolBridge, ToolCallCallback
+from .call_gate import CallGate, divergences_of, effects_of
 from .config import CHECK_MODES, CheckMode, CodeModeConfig, SandboxState
 from .errors import ExecutorClosed, KernelChannelError, KernelDied, SandboxStartError
 from .kernel_bootstrap import VALUE_TRUNCATION_TAG
@@ -390,19 +391,24 @@ class CodeModeExecutor:
         on_tool_call: ToolCallCallback | None = None,
         *,
         check: CheckMode | None = None,
+        gates: Sequence[CallGate] = (),
+        mode: str = "live",
     ) -> RunResult:
         """Run ``code`` and report what happened; never raises for what the code does.
 
         ``timeout`` (seconds) overrides the config's run timeout.  ``on_output(stream,
         text)`` receives stdout/stderr as it is written; ``on_tool_call(record)``
         receives each finished tool call.  ``check`` overrides the config's type
-        check (``warn``/``block``/``off``).  Runs of one executor take turns.
+        check (``warn``/``block``/``off``).  ``gates`` stand before every tool call
+        (a policy, a replay, a dry run: see :mod:`.call_gate`); their effect plan
+        and divergences land on the result, and ``mode`` names the kind of run.
+        Runs of one executor take turns.
         """
         mode = self.config.check if check is None else check
         if mode not in CHECK_MODES:
             raise ValueError(f"unknown check {mode!r}; choose 'warn', 'block' or 'off'")
         run_id = uuid.uuid4().hex
-        result = RunResult(run_id=run_id, sandbox=self.config.sandbox)
+        result = RunResult(run_id=run_id, sandbox=self.config.sandbox, mode=mode)
         started = time.perf_counter()
         try:
             async with self._run_lock():
@@ -420,7 +426,7 @@ class CodeModeExecutor:
                         result.error = RunError("CheckError", blocking_summary(found))
                         result.notes.append(NOTE_BLOCKED)
                         return result
-                await self._run(sandbox, code, run_id, result, timeout, on_output, on_tool_call)
+                await self._run(sandbox, code, run_id, result, timeout, on_output, on_tool_call, tuple(gates))
                 if result.kernel_restarted:
                     self._checker.forget()
                 else:
@@ -440,10 +446,17 @@ class CodeModeExecutor:
         timeout: float | None,
         on_output: OutputCallback | None,
         on_tool_call: ToolCallCallback | None,
+        gates: tuple[CallGate, ...] = (),
     ) -> None:
         limit = timeout if timeout is not None else self.config.timeout
         output = OutputCollector(self.config.max_output_bytes, on_output, allowance=MARKER_ALLOWANCE)
-        scope = self.bridge.begin_run(run_id, max_calls=self.config.max_tool_calls, on_tool_call=on_tool_call)
+        scope = self.bridge.begin_run(
+            run_id,
+            max_calls=self.config.max_tool_calls,
+            on_tool_call=on_tool_call,
+            gates=gates,
+            max_recording_bytes=self.config.max_recording_bytes,
+        )
         stop_requested = asyncio.Event()
         task = asyncio.get_running_loop().create_task(sandbox.run(code, run_id, output))
         self._active = (task, stop_requested)
@@ -451,8 +464,17 @@ class CodeModeExecutor:
         outcome: CellOutcome | None = None
         try:
             stopper = asyncio.ensure_future(stop_requested.wait())
+            began = time.monotonic()
             try:
-                await asyncio.wait({task, stopper}, timeout=limit, return_when=asyncio.FIRST_COMPLETED)
+                while True:  # the clock stops while a call waits for a person (an approval)
+                    left = began + limit + scope.paused_seconds() - time.monotonic()
+                    if scope.waiting_for_person:
+                        left = max(left, 0.25)
+                    if left <= 0:
+                        break
+                    await asyncio.wait({task, stopper}, timeout=left, return_when=asyncio.FIRST_COMPLETED)
+                    if task.done() or stopper.done():
+                        break
             finally:
                 stopper.cancel()
             if task.done():
@@ -474,6 +496,9 @@ class CodeModeExecutor:
                 result.error = outcome.error
         result.stdout, result.stderr = output.stdout, output.stderr
         result.trace = list(scope.trace)
+        result.recording = scope.recording
+        result.effects = effects_of(gates)
+        result.divergences = divergences_of(gates)
         if output.truncated:
             result.truncated = True
             result.notes.append(NOTE_TRUNCATED)

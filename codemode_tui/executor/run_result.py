@@ -8,9 +8,13 @@ script) handles every outcome the same way.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..check.diagnostic import Diagnostic
+
+if TYPE_CHECKING:
+    from .call_gate import PlannedCall
+    from .recording import Divergence, Recording
 
 NOTE_TRUNCATED = "output truncated"
 NOTE_VALUE_TRUNCATED = "value or error truncated"
@@ -56,6 +60,15 @@ class ToolCallRecord:
     """Bytes of the result as sent to the sandbox (JSON)."""
     preview: str = ""
     """The start of the result (or the error message), for a trace view."""
+    order: int = 0
+    """The call's place in its run (1-based, in the order calls were made)."""
+    line: int | None = None
+    """The line of the run's code that made the call, when the sandbox could tell."""
+    decision: str | None = None
+    """What a gate decided (``allowed by ...``, ``approved once by ...``, ``denied by ...``,
+    ``replayed from recorded call 3``); ``None`` when no gate looked at the call."""
+    answered: str = "live"
+    """Who answered: ``"live"`` (the server), ``"recording"`` or ``"placeholder"`` (a dry run)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -124,6 +137,15 @@ class RunResult:
     """What the type check found before the run (empty when it found nothing or did not run)."""
     checked: bool = False
     """Whether the code was type-checked (only code that uses the bindings is)."""
+    mode: str = "live"
+    """``"live"``, ``"replay"`` (every call answered from a recording), ``"replay-reads"``
+    (read-only calls from a recording) or ``"dry-run"``."""
+    effects: list[PlannedCall] = field(default_factory=list)
+    """A dry run's effect plan: each call that was held back, in order."""
+    divergences: list[Divergence] = field(default_factory=list)
+    """Where a replay left its recording (empty: it followed the recording exactly)."""
+    recording: Recording | None = None
+    """The run's tool traffic with results, for replay (left out of :meth:`to_dict`)."""
 
     @property
     def success(self) -> bool:
@@ -166,7 +188,12 @@ class RunResult:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (for the MCP server mode and the command line)."""
-        data = asdict(self)
+        recording, self.recording = self.recording, None
+        try:
+            data = asdict(self)
+        finally:
+            self.recording = recording
+        data.pop("recording", None)
         data["success"] = self.success
         if not _is_json(self.value):
             data["value"] = self.value_repr

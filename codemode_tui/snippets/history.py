@@ -49,6 +49,12 @@ class RunRecord:
     snippet: str | None = None
     source: str = "playground"  # which front end ran it: "playground", "cli", "serve", "toolset"
     session: str | None = None  # the MCP session (serve over HTTP) or other run context, if any
+    mode: str = "live"  # "live", "replay", "replay-reads" or "dry-run"
+    recorded: bool = False  # its tool traffic is in the recordings folder (RecordingStore)
+    value: str | None = None  # repr of the last expression's value, cut to its head
+    effects: list[dict[str, Any]] = field(default_factory=list)  # a dry run's effect plan
+    divergences: list[dict[str, Any]] = field(default_factory=list)  # where a replay left its recording
+    replay_of: str | None = None  # the run this one replayed
 
     def title(self) -> str:
         first = next((line.strip() for line in self.code.splitlines() if line.strip()), "(empty)")
@@ -80,6 +86,9 @@ def record_from_run(
             "arguments": call.arguments,
             "preview": call.preview,
             "error": call.error,
+            "line": call.line,
+            "decision": call.decision,
+            "answered": call.answered,
         }
         for call in result.trace
     ]
@@ -93,6 +102,10 @@ def record_from_run(
         snippet=snippet,
         source=source,
         session=session,
+        mode=getattr(result, "mode", "live"),
+        value=None if result.value_repr is None else result.value_repr[:OUTPUT_HEAD],
+        effects=[planned.to_dict() for planned in getattr(result, "effects", [])],
+        divergences=[divergence.to_dict() for divergence in getattr(result, "divergences", [])],
     )
 
 
@@ -159,13 +172,23 @@ class RunHistory:
         session id under ``serve``), so one history can tell runs from different places apart.
         """
         record = record_from_run(code, result, snippet=snippet, source=source, session=session)
+        return self.add_record(record)
+
+    def add_record(self, record: RunRecord) -> RunRecord:
+        """:meth:`add`, except that a history that cannot be written never fails the run."""
         try:
             return self.add(record)
         except OSError:
             return record
 
     def get(self, run_id: str) -> RunRecord | None:
-        return next((r for r in self.list() if r.id == run_id), None)
+        """The run ``run_id``; a unique prefix of an id (as people type them) also finds it."""
+        records = self.list()
+        exact = next((r for r in records if r.id == run_id), None)
+        if exact is not None or not run_id:
+            return exact
+        matches = [r for r in records if r.id.startswith(run_id)]
+        return matches[0] if len(matches) == 1 else None
 
 
 def _lines_backwards(path: Path) -> Iterator[bytes]:
