@@ -57,5 +57,13 @@ class RunFinished:
     """The history's ``RunRecord`` (its ``id`` is what ``runs show`` and replay take)."""
 
 
-RunEvent = RunStarted | RunOutput | RunToolCall | RunApproval | RunFinished
+@dataclass(frozen=True)
+class SessionChanged:
+    """A client session was seen (its first request, its client's name), or its sandbox closed."""
+
+    session: str
+    closed: bool = False
+
+
+RunEvent = RunStarted | RunOutput | RunToolCall | RunApproval | RunFinished | SessionChanged
 RunListener = Callable[[RunEvent], None]

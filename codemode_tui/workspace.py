@@ -56,7 +56,16 @@ from .executor.run_result import NOTE_INTERRUPTED
 from .meta_tools import MetaTools
 from .names import sanitize_identifier
 from .registry import ToolRegistry
-from .run_events import RunApproval, RunEvent, RunFinished, RunListener, RunOutput, RunStarted, RunToolCall
+from .run_events import (
+    RunApproval,
+    RunEvent,
+    RunFinished,
+    RunListener,
+    RunOutput,
+    RunStarted,
+    RunToolCall,
+    SessionChanged,
+)
 from .search import SearchIndex
 from .snippets import RunHistory, SnippetError, SnippetStore
 from .snippets.history import RunRecord, record_from_run
@@ -96,6 +105,19 @@ class SessionSandbox:
     created: float = field(default_factory=time.monotonic)
     last_used: float = field(default_factory=time.monotonic)
     runs: int = 0
+
+
+@dataclass
+class AgentSession:
+    """A client session as a person watching agents sees it (``serve`` over HTTP)."""
+
+    session: str
+    client: str = ""
+    """The client's name and version from its ``initialize`` (``clientInfo``), when it gave one."""
+    first_seen: float = field(default_factory=time.time)
+    last_seen: float = field(default_factory=time.time)
+    runs: int = 0
+    closed: bool = False
 
 
 def demo_server_config() -> MCPServerConfig:
@@ -166,6 +188,7 @@ class Workspace:
         self.policy_path: Path | None = None
         self.approver: Approver | None = None
         self._run_listeners: list[RunListener] = []
+        self._agents: dict[str, AgentSession] = {}
         self._run_keys = 0
         if registry is None:
             self._load()
@@ -432,6 +455,42 @@ class Workspace:
         entry.last_used = time.monotonic()
         return entry.executor
 
+    def note_session(self, session: str, client: str = "") -> AgentSession:
+        """Remember a client session on each of its requests (``serve`` calls it), for the Agents view."""
+        entry = self._agents.get(session)
+        new = entry is None or entry.closed
+        if entry is None:
+            entry = self._agents[session] = AgentSession(session, client)
+            while len(self._agents) > 200:  # forget the oldest closed ones
+                oldest = next((k for k, v in self._agents.items() if v.closed), None)
+                if oldest is None:
+                    break
+                del self._agents[oldest]
+        entry.closed = False
+        entry.last_seen = time.time()
+        if client and client != entry.client:
+            entry.client, new = client, True
+        if new:
+            self._emit(SessionChanged(session))
+        return entry
+
+    @property
+    def agent_sessions(self) -> list[AgentSession]:
+        """Client sessions seen, oldest first (closed ones too, until many more have come)."""
+        return list(self._agents.values())
+
+    def session_running(self, session: str) -> bool:
+        """Whether a run of ``session`` is in progress or waiting for its turn."""
+        entry = self._sessions.get(session)
+        return entry is not None and self._busy(entry.executor)
+
+    def interrupt_session(self, session: str | None) -> bool:
+        """Stop the run in progress of ``session`` (``None``: the workspace's own); ``False`` when none runs."""
+        if session is None:
+            return self._executor.interrupt() if self._executor is not None else False
+        entry = self._sessions.get(session)
+        return entry.executor.interrupt() if entry is not None else False
+
     @property
     def sessions(self) -> list[SessionSandbox]:
         """The live per-session sandboxes, oldest first (for a front end to show)."""
@@ -439,6 +498,10 @@ class Workspace:
 
     async def close_session(self, session: str) -> bool:
         """Stop ``session``'s sandbox (its client went away); ``False`` if it had none."""
+        agent = self._agents.get(session)
+        if agent is not None:
+            agent.closed = True
+            self._emit(SessionChanged(session, closed=True))
         entry = self._sessions.pop(session, None)
         if entry is None:
             return False
@@ -556,6 +619,8 @@ class Workspace:
         if session is not None and session in self._sessions:
             self._sessions[session].last_used = time.monotonic()
             self._sessions[session].runs += 1
+        if session is not None and session in self._agents:
+            self._agents[session].runs += 1
         record = record_from_run(code, result, snippet=snippet, source=source, session=session)
         record.replay_of = replay_of
         await asyncio.to_thread(self._save_run, record, code, result)
