@@ -67,8 +67,14 @@ class PlaygroundApp(App[None]):
         connect: bool = True,
         cursor_blink: bool = True,
         warm_sandbox: bool = True,
+        serve: bool = False,
+        serve_port: int | None = None,
+        policy_path: Path | None = None,
     ) -> None:
         super().__init__()
+        self.serve_on_start = serve
+        self.serve_port = serve_port
+        self.policy_file = policy_path
         self._workspace: Workspace | None = workspace  # built by a worker after the first frame when not given
         self.config_path = config_path
         self.connect_on_start = connect
@@ -252,8 +258,19 @@ class PlaygroundApp(App[None]):
             yield SystemCommand(title, help_text, partial(self.main_screen.run_action, action))
 
 
-def run_app(config_path: Path | None = None) -> int:
-    """Open the playground (the ``codemode-tui`` command with no sub-command)."""
-    app = PlaygroundApp(config_path=config_path)
+def run_app(
+    config_path: Path | None = None,
+    *,
+    serve: bool = False,
+    port: int | None = None,
+    policy: Path | None = None,
+) -> int:
+    """Open the playground (the ``codemode-tui`` command with no sub-command).
+
+    ``serve`` also serves the meta-tools over streamable HTTP on loopback (``port``, else a free
+    one) so agents can be watched while they work; ``policy`` is the tool policy file (else
+    ``policy.json`` in the config folder).
+    """
+    app = PlaygroundApp(config_path=config_path, serve=serve, serve_port=port, policy_path=policy)
     app.run()
     return app.return_code or 0
