@@ -71,6 +71,7 @@ from .snippets import RunHistory, SnippetError, SnippetStore
 from .snippets.history import RunRecord, record_from_run
 from .snippets.recordings import RecordingStore
 from .snippets.runner import run_with_values
+from .tool_cache import CachedTools, ToolCache
 from .tool_types import DiscoveryOutcome, ToolDefinition
 
 DEMO_SERVER_NAME = "demo"
@@ -189,6 +190,10 @@ class Workspace:
         self.approver: Approver | None = None
         self._run_listeners: list[RunListener] = []
         self._agents: dict[str, AgentSession] = {}
+        # Each server's last discovered tools, so a front end starts with a full list.
+        self.tool_cache = ToolCache()
+        self._cached_keys: dict[str, tuple[int, int]] = {}
+        self.registry.add_listener(self._cache_tools)
         self._run_keys = 0
         if registry is None:
             self._load()
@@ -382,6 +387,46 @@ class Workspace:
     async def start(self) -> dict[str, DiscoveryOutcome]:
         """Connect to every enabled server and discover its tools (concurrently)."""
         return await self.registry.discover_all()
+
+    def load_cached_tools(self) -> dict[str, CachedTools]:
+        """List each enabled server's cached tools (see :mod:`.tool_cache`) where none are known yet.
+
+        Instant: a front end shows them while :meth:`start` connects, and the
+        discovered tools replace them.  Returns what was loaded, per server.
+        """
+        loaded: dict[str, CachedTools] = {}
+        for name in self.registry.server_names:
+            config = self.registry.server_config(name)
+            if not config.enabled or self.registry.list_tools(name):
+                continue
+            cached = self.tool_cache.load(config)
+            if cached is not None:
+                self.registry.load_tools(name, cached.tools)
+                loaded[name] = cached
+        return loaded
+
+    def _cache_tools(self, server: str) -> None:
+        """Registry listener: save a connected server's tools after each discovery."""
+        if server not in self.registry.server_names:
+            self._cached_keys.pop(server, None)
+            return
+        connection = self.registry.connection(server)
+        tools = self.registry.list_tools(server)
+        if not connection.connected or not tools:
+            return
+        key = (len(tools), id(tools[0]))
+        if self._cached_keys.get(server) == key:
+            return
+        self._cached_keys[server] = key
+        config = connection.config
+
+        def save() -> None:
+            self.tool_cache.save(config, tools)
+
+        try:
+            asyncio.get_running_loop().run_in_executor(None, save)
+        except RuntimeError:
+            save()
 
     @property
     def executor(self) -> CodeModeExecutor:
