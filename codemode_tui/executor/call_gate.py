@@ -130,42 +130,18 @@ class PlannedCall:
 
 
 def placeholder_for(schema: dict[str, Any] | None, name: str) -> Any:
-    """A value of the shape the tool's output schema describes, so code after the call keeps going."""
+    """A value of the shape the tool's output schema describes, so code after the call keeps going.
+
+    The shape the code receives: a schema that only wraps a plain value
+    (``{"result": ...}``) gives that value, as a live call's result is unwrapped.
+    """
+    from ..codegen.binding import sample_value
+    from ..results import wrapped_result_schema
+
     if not schema:
         return f"(dry run: {name} was not called)"
-    return _placeholder(schema, name, depth=0)
-
-
-def _placeholder(schema: Any, name: str, depth: int) -> Any:
-    if not isinstance(schema, dict) or depth > 8:
-        return None
-    if "const" in schema:
-        return schema["const"]
-    if isinstance(schema.get("enum"), list) and schema["enum"]:
-        return schema["enum"][0]
-    if "default" in schema:
-        return schema["default"]
-    for key in ("anyOf", "oneOf", "allOf"):
-        options = schema.get(key)
-        if isinstance(options, list) and options:
-            chosen = next((o for o in options if isinstance(o, dict) and o.get("type") != "null"), options[0])
-            return _placeholder(chosen, name, depth + 1)
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), None)
-    if kind == "object" or "properties" in schema:
-        properties = schema.get("properties") or {}
-        required = schema.get("required") or list(properties)
-        return {key: _placeholder(properties.get(key, {}), name, depth + 1) for key in required if key in properties}
-    if kind == "array":
-        return []
-    if kind == "string":
-        return f"(dry run: {name} was not called)"
-    if kind in ("integer", "number"):
-        return 0
-    if kind == "boolean":
-        return False
-    return None
+    inner = wrapped_result_schema(schema, name)
+    return sample_value(inner if inner is not None else schema, schema)
 
 
 class DryRunGate:
