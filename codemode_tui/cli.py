@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -32,6 +33,10 @@ if TYPE_CHECKING:
     from .workspace import Workspace
 
 Handler = Callable[[argparse.Namespace], int]
+
+
+class CommandError(Exception):
+    """A command that cannot do what was asked (an unknown run, a damaged file): one line, exit 2."""
 
 
 def _print_json(data: Any) -> None:
@@ -66,7 +71,17 @@ async def _discover(workspace: Workspace) -> None:
 def cmd_tui(args: argparse.Namespace) -> int:
     from .tui.app import run_app  # imported here: the engine never loads Textual
 
-    return run_app(config_path=args.config)
+    options: dict[str, Any] = {}  # only what was given, so an older run_app keeps working
+    if args.playground_serve:
+        options["serve"] = True
+    if args.playground_port is not None:
+        if not args.playground_serve:
+            raise CommandError("--port is the port of --serve; add --serve")
+        options["port"] = args.playground_port
+    if args.playground_policy is not None:
+        _load_policy(args.playground_policy)  # a bad file is one line here, not a crash in the app
+        options["policy"] = args.playground_policy
+    return run_app(config_path=args.config, **options)
 
 
 def cmd_demo_server(args: argparse.Namespace) -> int:
@@ -239,17 +254,46 @@ def _read_code(name: str) -> str | None:
     return None
 
 
+def _load_policy(path: Path) -> Any:
+    """The ``ToolPolicy`` in ``path``; a missing or bad file is a :class:`CommandError`."""
+    from .executor.policy import PolicyError, ToolPolicy
+
+    if not Path(path).exists():
+        raise CommandError(f"no policy file {path}")
+    try:
+        return ToolPolicy.load(Path(path))
+    except PolicyError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _print_effects(effects: Sequence[Any]) -> None:
+    """A dry run's effect plan: each call held back, in order, with its arguments and code line."""
+    count = len(effects)
+    print(f"-- effect plan: {count} call{'s' * (count != 1)} not made" + (":" if effects else ""))
+    for planned in effects:
+        where = f"line {planned.line}" if planned.line is not None else "line ?"
+        arguments = json.dumps(planned.arguments, ensure_ascii=False, sort_keys=True, default=str)
+        print(f"{planned.order:>4}. {planned.tool}({arguments})  [{where}; answered from the {planned.answered}]")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     code = sys.stdin.read() if args.file == "-" else _read_code(args.file)
     if code is None:
         return 2
+    policy = _load_policy(args.policy) if args.policy is not None else None
 
     async def go() -> int:
         async with _workspace(args) as workspace:
+            workspace.policy = policy  # headless: nobody answers "ask", so it is a denial
             await _discover(workspace)
             await workspace.ensure_executor(sandbox=args.sandbox)
-            result = await workspace.run(code, timeout=args.timeout, source="cli", check=args.check)
-            return _print_run(result, as_json=args.json, filename=args.file)
+            result = await workspace.run(
+                code, timeout=args.timeout, source="cli", check=args.check, dry_run=args.dry_run
+            )
+            status = _print_run(result, as_json=args.json, filename=args.file)
+            if args.dry_run and not args.json:
+                _print_effects(result.effects)
+            return status
 
     return asyncio.run(go())
 
@@ -334,6 +378,221 @@ def cmd_serve(args: argparse.Namespace) -> int:
             max_answer_chars=args.max_answer_chars,
         )
     )
+    return 0
+
+
+# -- recorded runs ---------------------------------------------------------------
+
+#: ``runs list --source agent``: the runs agents made (through ``serve`` or the Pydantic AI toolset).
+AGENT_SOURCES = ("serve", "toolset")
+
+
+def _history(args: argparse.Namespace) -> Any:
+    """The run history, without loading the engine (listing runs starts no server)."""
+    from .snippets import RunHistory
+
+    return RunHistory()
+
+
+def _find_run(history: Any, run_id: str) -> Any:
+    found = history.get(run_id)
+    if found is None:
+        matches = [r.id for r in history.list() if r.id.startswith(run_id)] if run_id else []
+        if len(matches) > 1:
+            raise CommandError(f"{run_id!r} is the start of {len(matches)} run ids; give more of it")
+        raise CommandError(f"no run {run_id!r} in the history; `codemode-tui runs list` shows them")
+    return found
+
+
+def _summary(record: Any) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "started": record.started,
+        "source": record.source,
+        "session": record.session,
+        "mode": record.mode,
+        "status": record.status,
+        "duration": round(record.duration, 3),
+        "calls": len(record.trace),
+        "recorded": record.recorded,
+        "snippet": record.snippet,
+        "replay_of": record.replay_of,
+        "title": record.title(),
+    }
+
+
+def cmd_runs_list(args: argparse.Namespace) -> int:
+    history = _history(args)
+    records = history.list()
+    if args.source == "agent":
+        records = [r for r in records if r.source in AGENT_SOURCES]
+    elif args.source:
+        records = [r for r in records if r.source == args.source]
+    records = records[: args.limit]
+    if args.json:
+        _print_json([_summary(r) for r in records])
+        return 0
+    for r in records:
+        calls = f"{len(r.trace)} call{'s' * (len(r.trace) != 1)}"
+        mode = "" if r.mode == "live" else f" [{r.mode}]"
+        print(f"{r.id}  {r.started}  {r.source:<10} {r.status:<9} {r.duration:6.2f} s  {calls:<9} {r.title()}{mode}")
+    if not records:
+        _err("no runs" + (f" from {args.source}" if args.source else "") + " in the history")
+    return 0
+
+
+def _trace_line(call: dict[str, Any], number: int) -> str:
+    arguments = json.dumps(call.get("arguments") or {}, ensure_ascii=False, sort_keys=True, default=str)
+    if len(arguments) > 200:
+        arguments = arguments[:197] + "..."
+    state = {True: "ok", False: "error", None: "unfinished"}[call.get("ok")]
+    line = call.get("line")
+    parts = [f"line {line}" if line is not None else "line ?", f"answered: {call.get('answered') or 'live'}"]
+    if call.get("decision"):
+        parts.append(str(call["decision"]))
+    text = f"{number:>4}. {call.get('tool')}({arguments}) -> {state}  [{'; '.join(parts)}]"
+    detail = call.get("error") if call.get("ok") is False else call.get("preview")
+    return text + (f"\n        {str(detail)[:200]}" if detail else "")
+
+
+def cmd_runs_show(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    record = _find_run(_history(args), args.id)
+    if args.json:
+        _print_json(asdict(record))
+        return 0
+    head = f"run {record.id}: {record.status} in {record.duration:.2f} s, {record.started}, from {record.source}"
+    if record.session:
+        head += f" (session {record.session[:12]})"
+    if record.mode != "live":
+        head += f", {record.mode}" + (f" of {record.replay_of}" if record.replay_of else "")
+    print(head)
+    if record.snippet:
+        print(f"skill: {record.snippet}")
+    print("-- code")
+    print(record.code.rstrip("\n"))
+    print("-- output")
+    if record.output:
+        print(record.output.rstrip("\n"))
+    if record.value is not None:
+        print(f"-- value\n{record.value}")
+    if record.error:
+        print(f"-- error\n{record.error}")
+    print(f"-- trace: {len(record.trace)} call{'s' * (len(record.trace) != 1)}")
+    for number, call in enumerate(record.trace, 1):
+        print(_trace_line(call, number))
+    if record.effects:
+        print(f"-- effect plan: {len(record.effects)} call{'s' * (len(record.effects) != 1)} not made")
+        for planned in record.effects:
+            arguments = json.dumps(planned.get("arguments") or {}, ensure_ascii=False, sort_keys=True, default=str)
+            print(f"{planned.get('order'):>4}. {planned.get('tool')}({arguments})  [line {planned.get('line')}]")
+    if record.divergences:
+        print(f"-- divergences: {len(record.divergences)}")
+        for divergence in record.divergences:
+            print(f"  {_describe_divergence(divergence)}")
+    if not record.recorded and record.trace:
+        _err("this run has no recording: it cannot be replayed")
+    return 0
+
+
+def _describe_divergence(data: dict[str, Any]) -> str:
+    from .executor.recording import Divergence
+
+    try:
+        return Divergence(**data).describe()
+    except TypeError:
+        return json.dumps(data, ensure_ascii=False, default=str)
+
+
+def cmd_runs_replay(args: argparse.Namespace) -> int:
+    from .executor.recording import RecordingError
+    from .run_events import RunFinished
+
+    code = None
+    if args.code is not None:
+        code = _read_code(args.code)
+        if code is None:
+            return 2
+    policy = _load_policy(args.policy) if args.policy is not None else None
+
+    async def go() -> int:
+        async with _workspace(args) as workspace:
+            record = _find_run(workspace.history, args.id)
+            if args.reads_only:
+                # Calls that are not read-only run live: connect, and let the policy (default:
+                # destructive and open-world calls ask, which headless is a denial) decide.
+                from .executor.policy import ToolPolicy
+
+                workspace.policy = policy if policy is not None else ToolPolicy()
+                await _discover(workspace)
+            # A full replay contacts no server: the tools come from the recording.
+            finished: list[Any] = []
+            stop = workspace.add_run_listener(
+                lambda event: finished.append(event.record) if isinstance(event, RunFinished) else None
+            )
+            if args.sandbox is not None:
+                workspace.executor_config = dataclasses.replace(workspace.executor_config, sandbox=args.sandbox)
+            try:
+                result = await workspace.replay(
+                    record, code=code, reads_only=args.reads_only, source="cli", timeout=args.timeout
+                )
+            except RecordingError as exc:
+                raise CommandError(str(exc)) from None
+            finally:
+                stop()
+            replay_id = finished[-1].id if finished else None
+            if args.json:
+                _print_json({**result.to_dict(), "replay_of": record.id, "id": replay_id})
+            else:
+                _print_run(result, as_json=False)
+                for divergence in result.divergences:
+                    _err(f"divergence: {divergence.describe()}")
+                kept = "identical calls" if not result.divergences else f"{len(result.divergences)} divergences"
+                _err(f"-- replayed run {record.id}" + (f" as run {replay_id}" if replay_id else "") + f": {kept}")
+            return 0 if result.success and not result.divergences else 1
+
+    return asyncio.run(go())
+
+
+def _recording_or_none(workspace: Workspace, record: Any) -> Any:
+    from .executor.recording import RecordingError
+
+    try:
+        return workspace.recording_of(record)
+    except RecordingError:
+        return None  # compared on the trace's previews
+
+
+def cmd_runs_diff(args: argparse.Namespace) -> int:
+    from .snippets.run_diff import diff_runs
+
+    workspace = _workspace(args)
+    left = _find_run(workspace.history, args.left)
+    right = _find_run(workspace.history, args.right)
+    diff = diff_runs(left, right, _recording_or_none(workspace, left), _recording_or_none(workspace, right))
+    if args.json:
+        _print_json(diff.to_dict())
+    else:
+        for line in diff.lines():
+            print(line)
+    return 0 if diff.identical else 1
+
+
+def cmd_runs_export(args: argparse.Namespace) -> int:
+    from .executor.recording import RecordingError
+
+    workspace = _workspace(args)
+    record = _find_run(workspace.history, args.id)
+    try:
+        recording = workspace.recording_of(record)
+        recording.code = recording.code or record.code
+        recording.save(Path(args.file))
+    except RecordingError as exc:
+        raise CommandError(str(exc)) from None
+    except OSError as exc:
+        raise CommandError(f"cannot write {args.file}: {exc.strerror or exc}") from None
+    _err(f"wrote the recording of run {record.id} ({len(recording.calls)} calls) to {args.file}")
     return 0
 
 
@@ -459,6 +718,27 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--config", type=Path, metavar="FILE", help="use this mcpServers JSON file instead of the saved configuration"
     )
+    parser.add_argument(
+        "--serve",
+        dest="playground_serve",
+        action="store_true",
+        help="playground: also serve the meta-tools to agents over streamable HTTP on loopback, "
+        "to watch, approve, stop and replay their runs (the token and a client config are shown in the app)",
+    )
+    parser.add_argument(
+        "--port",
+        dest="playground_port",
+        type=int,
+        metavar="N",
+        help="playground: the port of --serve (default: a free one)",
+    )
+    parser.add_argument(
+        "--policy",
+        dest="playground_policy",
+        type=Path,
+        metavar="FILE",
+        help="playground: the tool policy file (allow / ask / deny per tool, server and annotation)",
+    )
     parser.set_defaults(handler=cmd_tui)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
 
@@ -535,6 +815,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="type-check against the bindings first: warn (default: report, then run), block (no run on errors), off",
     )
     p.add_argument("--json", action="store_true", help="print the run (output, value, error, trace) as JSON")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="call only read-only tools; every other call is answered with a placeholder and printed "
+        "in an effect plan (order, tool, arguments, code line)",
+    )
+    p.add_argument(
+        "--policy",
+        type=Path,
+        metavar="FILE",
+        help="tool policy file (allow / ask / deny); headless, 'ask' is a denial the code can catch",
+    )
 
     p = command("check", cmd_check, "type-check a Python file (or - for stdin) against the tools' bindings")
     p.add_argument("file", help="Python file to check; top-level await is allowed, as in a run")
@@ -593,6 +885,52 @@ def build_parser() -> argparse.ArgumentParser:
         help="http: accept requests WITHOUT a token; anyone who can reach the port runs code as you",
     )
 
+    runs = sub.add_parser("runs", help="list, show, replay, compare and export recorded runs")
+    runs_sub = runs.add_subparsers(title="runs commands", metavar="ACTION", required=True)
+    p = command("list", cmd_runs_list, "list past runs, newest first", runs_sub)
+    p.add_argument("--json", action="store_true", help="print JSON on stdout")
+    p.add_argument(
+        "--source",
+        choices=["agent", "serve", "toolset", "cli", "playground"],
+        help="only the runs of one front end (agent: serve and the Pydantic AI toolset)",
+    )
+    p.add_argument("--limit", type=int, default=50, metavar="N", help="at most N runs (default 50)")
+    p = command("show", cmd_runs_show, "show a run: code, output, value, each tool call and its decision", runs_sub)
+    p.add_argument("id", help="run id (a unique start of it is enough)")
+    p.add_argument("--json", action="store_true", help="print the run as JSON")
+    p = command(
+        "replay",
+        cmd_runs_replay,
+        "run a recorded run again with every tool call answered from its recording (no server is "
+        "contacted); exit 1 when a call diverges from the recording or the run fails",
+        runs_sub,
+    )
+    p.add_argument("id", help="run id (a unique start of it is enough)")
+    p.add_argument("--code", metavar="FILE", help="replay this edit of the run's code instead")
+    p.add_argument(
+        "--reads-only",
+        action="store_true",
+        help="answer only read-only calls from the recording; the others go to the policy and run live",
+    )
+    p.add_argument("--policy", type=Path, metavar="FILE", help="tool policy for the live calls of --reads-only")
+    p.add_argument("--sandbox", choices=["local", "eval"], help="local kernel (default, isolated) or eval (in-process)")
+    p.add_argument("--timeout", type=float, metavar="S", help="stop the replay after S seconds")
+    p.add_argument("--json", action="store_true", help="print the replay (output, value, trace, divergences) as JSON")
+    p = command(
+        "diff",
+        cmd_runs_diff,
+        "compare two runs: calls added, removed or changed, and their outputs (exit 1: differ)",
+        runs_sub,
+    )
+    p.add_argument("left", help="run id")
+    p.add_argument("right", help="run id")
+    p.add_argument("--json", action="store_true", help="print JSON on stdout")
+    p = command(
+        "export", cmd_runs_export, "write a run's recording as a JSON file (a test fixture for replays)", runs_sub
+    )
+    p.add_argument("id", help="run id (a unique start of it is enough)")
+    p.add_argument("file", help="the JSON file to write")
+
     skills = sub.add_parser("skills", help="save, list, run, export and import skills (saved snippets)")
     skills_sub = skills.add_subparsers(title="skills commands", metavar="ACTION", required=True)
     p = command("list", cmd_skills_list, "list saved skills", skills_sub)
@@ -641,7 +979,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with guard:
             return int(args.handler(args))
-    except (ConfigError, SnippetError) as exc:
+    except (ConfigError, SnippetError, CommandError) as exc:
         _err(f"error: {exc}")
         return 2
     except KeyboardInterrupt:
