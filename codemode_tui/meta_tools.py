@@ -280,26 +280,10 @@ def parameters(tool: ToolDefinition) -> list[dict[str, Any]]:
 
 
 def call_signature(tool: ToolDefinition) -> str:
-    """How to call the tool, as Python: required keywords bare, optional ones with their default.
+    """How to call the tool, as Python (see :func:`codemode_tui.codegen.preview.call_signature`)."""
+    from .codegen.preview import call_signature as render
 
-    Unlike the binding's own signature (where ``...`` means "not given" for
-    every keyword), a required parameter has no ``=`` at all and an optional
-    one shows its schema default; ``= ...`` is left only on an optional
-    parameter without one (as in a stub file: leaving it out sends nothing).
-    """
-    from .codegen.binding import build_bindings
-    from .codegen.literals import py_literal
-
-    binding = build_bindings([tool])[0][0]
-    params: list[str] = []
-    for param in sorted(binding.params, key=lambda p: not p.required):
-        if param.required:
-            params.append(f"{param.kwarg}: {param.type.text}")
-        else:
-            default = py_literal(param.default) if param.has_default else None
-            params.append(f"{param.kwarg}: {param.type.text} = {default if default is not None else '...'}")
-    keywords = f"*, {', '.join(params)}" if params else ""
-    return f"async def {binding.function}({keywords}) -> {binding.output_type.text}"
+    return render(tool)
 
 
 def _json_chars(data: Any) -> int:

@@ -31,6 +31,8 @@ from typing import Any, Literal
 from . import paths
 from .check.checker import CodeChecker
 from .check.diagnostic import Diagnostic
+from .codegen.completion import MAX_ITEMS, Completion, Completions, SignatureHelp, signature_help
+from .codegen.completion import complete as complete_code
 from .config import (
     ConfigError,
     ImportReport,
@@ -919,6 +921,33 @@ class Workspace:
             if await asyncio.to_thread(self._check_bindings.refresh, self.registry.list_tools()):
                 self._checker.bindings_changed()
         return await self._checker.check(code, defined=defined)
+
+    async def complete(self, code: str, line: int, column: int, *, session: str | None = None) -> Completions:
+        """What fits at ``line`` (1-based) / ``column`` (0-based): modules, tools, parameters, attributes.
+
+        The bindings' names come from the registry (instant, see
+        :mod:`.codegen.completion`); after ``value.`` the sandbox of ``session``
+        is asked what the value holds, when it is started and idle.
+        """
+        found = complete_code(code, line, column, self.registry.list_tools())
+        if found.attribute_of is None:
+            return found
+        executor = self._executor if session is None else self._sessions.get(session, None)
+        executor = executor.executor if isinstance(executor, SessionSandbox) else executor
+        if executor is None:
+            return found
+        lines = code.split("\n")
+        cursor = sum(len(text) + 1 for text in lines[: line - 1]) + min(column, len(lines[line - 1]))
+        start, matches = await executor.complete(code, cursor)
+        prefix = code[start:cursor]
+        items = [Completion(m, m, "attribute") for m in dict.fromkeys(matches) if m and not m.startswith("_")]
+        if prefix.startswith("_"):
+            items = [Completion(m, m, "attribute") for m in dict.fromkeys(matches) if m]
+        return Completions(prefix, items[:MAX_ITEMS], attribute_of=found.attribute_of)
+
+    def signature_help(self, code: str, line: int, column: int) -> SignatureHelp | None:
+        """The tool whose call the cursor is in: its signature and description (see :mod:`.codegen.completion`)."""
+        return signature_help(code, line, column, self.registry.list_tools())
 
     def _check_bindings_stale(self, server: str) -> None:
         self._check_bindings_dirty = True

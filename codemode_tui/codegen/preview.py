@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from ..tool_types import ToolDefinition
 from .binding import build_bindings, example_call_source
 from .generator import PACKAGE, group_by_module
+from .literals import py_literal
 from .render import render_binding, render_module, render_signature
 
 
@@ -53,4 +54,24 @@ def signature(tool: ToolDefinition) -> str:
     return render_signature(bindings[0])
 
 
-__all__ = ["binding_source", "example_call", "import_line", "module_source", "signature"]
+def call_signature(tool: ToolDefinition) -> str:
+    """How to call the tool, as Python: required keywords bare, optional ones with their default.
+
+    Unlike the binding's own signature (where ``...`` means "not given" for
+    every keyword), a required parameter has no ``=`` at all and an optional
+    one shows its schema default; ``= ...`` is left only on an optional
+    parameter without one (as in a stub file: leaving it out sends nothing).
+    """
+    binding = build_bindings([tool])[0][0]
+    params: list[str] = []
+    for param in sorted(binding.params, key=lambda p: not p.required):
+        if param.required:
+            params.append(f"{param.kwarg}: {param.type.text}")
+        else:
+            default = py_literal(param.default) if param.has_default else None
+            params.append(f"{param.kwarg}: {param.type.text} = {default if default is not None else '...'}")
+    keywords = f"*, {', '.join(params)}" if params else ""
+    return f"async def {binding.function}({keywords}) -> {binding.output_type.text}"
+
+
+__all__ = ["binding_source", "call_signature", "example_call", "import_line", "module_source", "signature"]

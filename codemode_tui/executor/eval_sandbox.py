@@ -259,6 +259,30 @@ class EvalSandbox(Sandbox):
         self._client: Any = None
         self._routed = False
 
+    async def complete(self, code: str, cursor: int) -> tuple[int, list[str]]:
+        """Attributes and names of the namespace that fit the dotted name before ``cursor``."""
+        import re
+        import rlcompleter
+
+        match = re.search(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\.?[A-Za-z0-9_]*$", code[:cursor])
+        if match is None:
+            return cursor, []
+        text = match.group(0)
+        completer = rlcompleter.Completer(self.namespace)
+        found: list[str] = []
+        for state in range(500):
+            try:
+                option = completer.complete(text, state)
+            except Exception:
+                break
+            if option is None:
+                break
+            found.append(option)
+        start = match.start() + (text.rfind(".") + 1 if "." in text else 0)
+        head = text[: text.rfind(".") + 1] if "." in text else ""
+        names = [option.removeprefix(head) for option in found]
+        return start, [name[:-2] if name.endswith("()") else name.rstrip("(") for name in names]
+
     def _fresh_namespace(self) -> None:
         self.namespace = {"__name__": "__main__", "__builtins__": builtins}
 

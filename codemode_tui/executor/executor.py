@@ -587,6 +587,20 @@ class CodeModeExecutor:
         )
         return result
 
+    async def complete(self, code: str, cursor: int, *, timeout: float = 3.0) -> tuple[int, list[str]]:
+        """``(start, matches)`` from the values the sandbox holds (no matches while a run is going).
+
+        The editor's completion of ``result.`` after a run: asked of the kernel
+        (IPython's completer), or of the eval namespace.  Never starts a sandbox.
+        """
+        sandbox = self._sandbox
+        if sandbox is None or self.running or self.state != "ready":
+            return cursor, []
+        try:
+            return await asyncio.wait_for(sandbox.complete(code, cursor), timeout)
+        except Exception:
+            return cursor, []
+
     def interrupt(self) -> bool:
         """Stop the run in progress (it reports ``KeyboardInterrupt``); ``False`` when none runs."""
         if self._active is None:

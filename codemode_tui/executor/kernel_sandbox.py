@@ -310,6 +310,15 @@ class KernelSandbox(Sandbox):
         if outcome.error is not None:
             raise SandboxStartError(f"preparing the kernel failed: {outcome.error}")
 
+    async def complete(self, code: str, cursor: int) -> tuple[int, list[str]]:
+        """Ask the kernel (IPython's completer, as Jupyter does) what fits at ``cursor``."""
+        if self.channel is None:
+            return cursor, []
+        reply = await self.channel.request("complete_request", {"code": code, "cursor_pos": cursor})
+        matches = [m for m in reply.get("matches") or [] if isinstance(m, str)]
+        start = reply.get("cursor_start")
+        return (start if isinstance(start, int) else cursor), matches
+
     # -- runs ----------------------------------------------------------------------
 
     @staticmethod

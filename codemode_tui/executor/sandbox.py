@@ -74,6 +74,14 @@ class Sandbox(ABC):
     async def stop(self) -> None:
         """Stop everything the sandbox started; return within about 1.5 s."""
 
+    async def complete(self, code: str, cursor: int) -> tuple[int, list[str]]:
+        """``(start, matches)``: names that fit at ``cursor`` among the values the sandbox holds.
+
+        ``start`` is where the replaced text begins.  Only asked between runs;
+        a sandbox that cannot tell returns no matches.
+        """
+        return cursor, []
+
 
 def value_from_json(text: str | None, fallback: str | None) -> tuple[Any, bool]:
     """The last expression's value from its JSON form, else its repr."""
