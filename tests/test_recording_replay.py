@@ -11,6 +11,7 @@ the main path once, since it sends each call's code line over the wire.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import textwrap
 from pathlib import Path
@@ -20,6 +21,7 @@ import pytest
 from codemode_tui import MCPServerConfig, ToolRegistry
 from codemode_tui.demo_server import scratch_dir
 from codemode_tui.executor import CodeModeConfig
+from codemode_tui.executor.policy import Approval, ApprovalRequest, ToolPolicy
 from codemode_tui.executor.recording import Recording, RecordingError
 from codemode_tui.workspace import Workspace
 from tests.conftest import demo_stdio_config
@@ -56,7 +58,8 @@ print(text.upper(), total)
 
 def workspace(*configs: MCPServerConfig, sandbox: str = "eval", **config: object) -> Workspace:
     ws = Workspace(registry=ToolRegistry(list(configs) or [demo_stdio_config()]))
-    ws.executor_config = CodeModeConfig(sandbox=sandbox, **config)  # type: ignore[arg-type]
+    # No type check before each run: it is not what these tests are about, and it costs a second.
+    ws.executor_config = CodeModeConfig(sandbox=sandbox, check="off", **config)  # type: ignore[arg-type]
     return ws
 
 
@@ -138,7 +141,7 @@ async def test_replay_of_a_run_whose_server_was_removed_uses_the_recorded_catalo
         record_id = ws.history.list()[0].id
     # A later session without the server at all: the bindings come from the recording's catalog.
     async with Workspace(registry=ToolRegistry([])) as later:
-        later.executor_config = CodeModeConfig(sandbox="eval")
+        later.executor_config = CodeModeConfig(sandbox="eval", check="off")
         assert "demo" not in later.registry.server_names
         replayed = await later.replay(record_id)
         assert replayed.success, replayed.error
@@ -287,8 +290,44 @@ def test_a_recording_file_round_trips_and_a_damaged_one_says_what_is_wrong(tmp_p
         ({"calls": [{"tool": "t", "arguments": []}]}, "call 1 (t) has no arguments object"),
         ({"calls": [], "tools": {"demo": {}}}, "'tools' must map"),
     ]:
-        with pytest.raises(RecordingError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        with pytest.raises(RecordingError, match=re.escape(words)):
             Recording.from_dict(bad)
     path.write_text("{not json")
-    with pytest.raises(RecordingError, match="run.json"):
+    with pytest.raises(RecordingError, match=re.escape("run.json")):
         Recording.load(path)
+
+
+async def test_replay_reads_answers_reads_from_the_recording_and_sends_writes_live_through_the_policy() -> None:
+    original = (
+        "from generated.servers.demo import write_file, read_file\n"
+        "await write_file(path='a.txt', content='hello')\n"
+        "await read_file(path='a.txt')"
+    )
+    asked: list[tuple[str, dict[str, object]]] = []
+
+    async def approve(request: ApprovalRequest) -> Approval:
+        asked.append((request.tool, request.arguments))
+        return Approval("once", by="tester")
+
+    async with workspace() as ws:
+        await ws.start()
+        assert (await ws.run(original)).value == "hello"
+        run_id = ws.history.list()[0].id
+        (scratch_dir() / "a.txt").write_text("changed on disk since")
+        ws.policy = ToolPolicy()
+        edited = original.replace("path='a.txt', content='hello'", "path='b.txt', content='bye'")
+        reads = await ws.run(edited, replay=ws.recording_of(run_id), replay_reads=True, approver=approve)
+        assert reads.success, reads.error
+        assert reads.value == "hello"  # from the recording, not the file as it is now
+        assert (scratch_dir() / "b.txt").read_text() == "bye"  # the write ran live, once approved
+        assert asked == [("demo__write_file", {"path": "b.txt", "content": "bye"})]
+        assert [(c.answered, c.decision) for c in reads.trace] == [
+            ("live", "approved once by tester"),
+            ("recording", "replayed from recorded call 2"),
+        ]
+        assert reads.divergences == []  # the recorded write is not "not made": writes are not replayed
+
+        # Nobody to approve: the live write is refused, and the code hears it as a ToolError.
+        unattended = await ws.replay(run_id, code=edited.replace("b.txt", "c.txt"), reads_only=True)
+        assert unattended.error is not None and "denied by policy" in unattended.error.message
+        assert not (scratch_dir() / "c.txt").exists()
