@@ -4,18 +4,29 @@ Its keys are those of code editors: ctrl+a selects everything (line start is
 Home alone), and selecting a line has a key of its own, because the screen's
 F6 (run selection) and F7 (context budget) shadow ``TextArea``'s.  Its
 ``BINDINGS`` are what the help screen lists for the editor.
+
+It completes what the bindings define (``Workspace.complete``): a popup opens
+on ``.``, after ``import `` and ``(`` / ``,`` inside a tool's call, and on
+ctrl+space; Tab or Enter accepts, Esc closes, typing narrows it, and Enter is
+never taken when no popup is open.  Inside a tool's call a hint above the
+cursor shows the tool's signature and description.  Both ask the workspace
+in a worker; an answer that arrives after the text moved on is dropped.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.style import Style
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.widgets import TextArea
 
 from ..themes import EDITOR_THEME_NAME, editor_theme
+from .completion_popup import MAX_ROWS, CompletionPopup
+from .signature_hint import SignatureHint
 
 if TYPE_CHECKING:
     from ...check.diagnostic import Diagnostic
@@ -42,6 +53,9 @@ class CodeEditor(TextArea):
         Binding("ctrl+shift+k", "delete_line", "Delete line", id="editor-delete-line", show=False),
         Binding("ctrl+u", "delete_to_start_of_line", "Delete to line start", id="editor-kill-start", show=False),
         Binding("ctrl+w", "delete_word_left", "Delete word left", id="editor-delete-word", show=False),
+        Binding(
+            "ctrl+space,ctrl+@", "complete", "Complete", id="editor-complete", tooltip="Tools, parameters, attributes"
+        ),
     ]
 
     #: Shown in the help next to the bindings: what the cursor keys do with shift.
@@ -50,6 +64,9 @@ class CodeEditor(TextArea):
         ("ctrl+shift+arrows", "Select by word"),
         ("tab", "Indent"),
     ]
+
+    completion_session: str | None = None
+    """The sandbox that answers completions of values (``result.``): an attached agent session, or ours."""
 
     diagnostics: Sequence[Diagnostic] = ()
     """What the type check found in the buffer as it was checked (underlined; see :meth:`show_diagnostics`)."""
@@ -78,6 +95,115 @@ class CodeEditor(TextArea):
             for row in range(first, last + 1):
                 start = diagnostic.column - 1 if row == first else 0
                 self._highlights[row].append((start, end if row == last else None, name))
+
+    # -- completion and signature help --------------------------------------------
+
+    def _overlay(self, kind: type[Any]) -> Any:
+        """The popup (or hint) of this editor's screen, mounted there on first use."""
+        found = self.screen.query(kind)
+        if found:
+            return found.first()
+        widget = kind()
+        self.screen.mount(widget)
+        return widget
+
+    @property
+    def completion_popup(self) -> CompletionPopup | None:
+        found = self.screen.query(CompletionPopup) if self.is_mounted else None
+        return found.first() if found else None
+
+    async def _on_key(self, event: events.Key) -> None:
+        popup = self.completion_popup
+        if popup is not None and popup.is_open:
+            steps = {"up": -1, "down": 1, "pageup": -MAX_ROWS, "pagedown": MAX_ROWS}
+            if event.key in steps:
+                popup.move(steps[event.key])
+            elif event.key in ("tab", "enter"):
+                self._accept(popup)
+            elif event.key == "escape":
+                popup.hide()
+            else:
+                await super()._on_key(event)
+                self._after_typing(event, popup_open=True)
+                return
+            event.stop()
+            event.prevent_default()
+            return
+        await super()._on_key(event)
+        self._after_typing(event, popup_open=False)
+
+    def _after_typing(self, event: events.Key, *, popup_open: bool) -> None:
+        character = event.character if event.is_printable else None
+        row, column = self.cursor_location
+        before = self.document.get_line(row)[:column]
+        after_comma = character == " " and before.rstrip().endswith(",")
+        if character in (".", "(", ",") or before.endswith("import ") or after_comma:
+            self._request()
+        elif popup_open and (character is not None and (character.isalnum() or character == "_")):
+            self._request()
+        elif popup_open and event.key == "backspace" and re.search(r"[\w.]$", before):
+            self._request()
+        elif popup_open:
+            popup = self.completion_popup
+            if popup is not None:
+                popup.hide()
+
+    def action_complete(self) -> None:
+        self._request()
+
+    def _request(self) -> None:
+        workspace = getattr(self.app, "workspace", None)
+        if workspace is None:
+            return
+        row, column = self.cursor_location
+        self.run_worker(self._complete(workspace, self.text, row, column), exclusive=True, group="completion")
+
+    async def _complete(self, workspace: Any, code: str, row: int, column: int) -> None:
+        found = await workspace.complete(code, row + 1, column, session=self.completion_session)
+        if self.text != code or self.cursor_location != (row, column):
+            return  # typed on meanwhile: a newer request follows
+        popup: CompletionPopup = self._overlay(CompletionPopup)
+        if found.items:
+            popup.show(found.items, found.prefix, tuple(self.cursor_screen_offset))
+        else:
+            popup.hide()
+
+    def _accept(self, popup: CompletionPopup) -> None:
+        item, prefix = popup.chosen, popup.prefix
+        popup.hide()
+        if item is None:
+            return
+        row, column = self.cursor_location
+        start = (row, max(0, column - len(prefix)))
+        self.replace(item.text, start, (row, column))
+        if item.text.endswith("="):
+            self._update_signature()
+
+    def _watch_selection(self, previous: Any, selection: Any) -> None:
+        super()._watch_selection(previous, selection)
+        self._update_signature()
+
+    def _update_signature(self) -> None:
+        workspace = getattr(self.app, "workspace", None)
+        if workspace is None or not self.is_mounted:
+            return
+        row, column = self.cursor_location
+        try:
+            found = workspace.signature_help(self.text, row + 1, column)
+        except Exception:
+            found = None
+        existing = self.screen.query(SignatureHint)
+        if found is None:
+            if existing:
+                existing.first().hide()
+            return
+        hint: SignatureHint = existing.first() if existing else self._overlay(SignatureHint)
+        hint.show(found, tuple(self.cursor_screen_offset))
+
+    def on_blur(self) -> None:
+        for kind in (CompletionPopup, SignatureHint):
+            for widget in self.screen.query(kind):
+                widget.hide()
 
     def action_document_start(self) -> None:
         self.move_cursor((0, 0))
