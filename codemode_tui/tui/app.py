@@ -8,11 +8,21 @@ default screen, and the panes it composes; dialogs are pushed on top of it.
 The engine (the MCP SDK, the code generator, the executor) takes longer to
 import than the whole UI, so this module imports none of it: the first frame
 is painted, then a worker builds the Workspace and hands it to the main screen.
+
+The App also holds what the person attached to the engine provides for every
+run, theirs and agents': the tool policy (loaded from ``--policy`` or
+``policy.json`` in the config folder) and the approver that answers its
+``ask`` with a dialog, one at a time.  With ``--serve`` it serves the
+meta-tools over streamable HTTP on loopback, in the app's own event loop (the
+runs of agents and of the editor share one workspace, so one loop).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib
+import socket
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
@@ -26,15 +36,19 @@ from textual.theme import Theme
 
 from .. import paths
 from .keys import DEFAULT_THEME, PALETTE, help_sections
-from .messages import WorkspaceLoaded
+from .messages import ServeChanged, WorkspaceLoaded
 from .screens.help import HelpSection
 from .screens.main import MainScreen
 from .state import LatestWriter, LoadedState, load_state
 from .themes import ThemeCatalog, load_themes
 
 if TYPE_CHECKING:  # the engine is imported by a worker after the first frame
+    from ..executor.policy import Approval, ApprovalRequest
     from ..workspace import Workspace
+    from .screens.serve_info import ServeInfo
     from .screens.snippets import SnippetsScreen
+
+SERVE_HOST = "127.0.0.1"
 
 
 class PlaygroundApp(App[None]):
@@ -75,6 +89,12 @@ class PlaygroundApp(App[None]):
         self.serve_on_start = serve
         self.serve_port = serve_port
         self.policy_file = policy_path
+        self.serve_info: ServeInfo | None = None
+        """Where ``--serve`` listens, once it does."""
+        self._stop_serving: asyncio.Event | None = None
+        self._approval_turn = asyncio.Lock()
+        self.approvals_waiting = 0
+        """Calls waiting for a person's answer (one dialog shows at a time)."""
         self._workspace: Workspace | None = workspace  # built by a worker after the first frame when not given
         self.config_path = config_path
         self.connect_on_start = connect
@@ -154,9 +174,133 @@ class PlaygroundApp(App[None]):
         workspace.on_save_error = lambda exc: self.call_from_thread(
             self.notify, str(exc), title="Servers file not saved", severity="error", markup=False
         )
+        self._apply_policy(workspace)
         if self.hub.is_mounted:  # else the main screen takes it when it mounts
             self.hub.workspace = workspace
         self._report_start_problems(skip_files=reported)
+        if self.serve_on_start and self._stop_serving is None:
+            self._stop_serving = asyncio.Event()
+            self._serve(workspace, self._stop_serving)
+
+    # -- the tool policy and approvals -----------------------------------------------------
+
+    def _apply_policy(self, workspace: Workspace) -> None:
+        """Every run's calls pass the policy; "ask" is this app's dialog (a workspace given one keeps it)."""
+        from ..executor.policy import PolicyError, ToolPolicy
+
+        if workspace.policy is None:
+            path = self.policy_file or paths.config_dir() / "policy.json"
+            try:
+                workspace.policy = ToolPolicy.load(path)
+                workspace.policy_path = path  # "always allow" is saved there
+            except PolicyError as exc:  # the defaults hold, and the broken file is not overwritten
+                workspace.policy = ToolPolicy()
+                self.notify(
+                    f"{exc}\nThe default policy applies: read-only tools run, destructive ones ask.",
+                    title="Policy file not used",
+                    severity="warning",
+                    timeout=15,
+                    markup=False,
+                )
+        if workspace.approver is None:
+            workspace.approver = self.approve
+
+    async def approve(self, request: ApprovalRequest) -> Approval:
+        """Ask the person about ``request`` in a dialog; the run waits on this ``await`` meanwhile.
+
+        Calls waiting at once queue: one dialog at a time, in the order asked.
+        Called from the bridge; if that is another loop, the dialog still opens on the app's.
+        """
+        loop = self._loop
+        if loop is not None and asyncio.get_running_loop() is not loop:
+            return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self._ask(request), loop))
+        return await self._ask(request)
+
+    async def _ask(self, request: ApprovalRequest) -> Approval:
+        from ..executor.policy import Approval
+        from .screens.approval import ApprovalScreen
+
+        self.approvals_waiting += 1
+        try:
+            async with self._approval_turn:
+                future: asyncio.Future[Approval | None] = asyncio.get_running_loop().create_future()
+                screen = ApprovalScreen(request, waiting=self.approvals_waiting - 1)
+
+                def answered(approval: Approval | None) -> None:
+                    if not future.done():
+                        future.set_result(approval)
+
+                await self.push_screen(screen, answered)
+                try:
+                    approval = await future
+                except asyncio.CancelledError:  # the run was stopped while the dialog was up
+                    if screen.is_current:
+                        screen.dismiss(None)
+                    raise
+        finally:
+            self.approvals_waiting -= 1
+            if self.main_screen is not None and self.main_screen.ui_alive:
+                self.main_screen.approval_done(request)
+        return approval if approval is not None else Approval("deny", by="the playground", note="dialog closed")
+
+    # -- serving agents (--serve) ------------------------------------------------------------
+
+    @work(group="serve", exclusive=True, exit_on_error=False)
+    async def _serve(self, workspace: Workspace, stop: asyncio.Event) -> None:
+        """Serve the meta-tools over streamable HTTP on loopback until the app closes."""
+        from .. import server_mode
+        from .screens.serve_info import ServeInfo
+
+        try:
+            token, _ = server_mode.resolve_token()
+        except server_mode.ServeAuthError as exc:
+            self.post_message(ServeChanged(None, str(exc)))
+            return
+        port = self.serve_port or _free_port()
+        ready = asyncio.Event()
+        serve_http = getattr(server_mode, "serve_http", None)
+        if serve_http is not None:
+            task = asyncio.ensure_future(serve_http(workspace, host=SERVE_HOST, port=port, token=token, ready=ready))
+        else:
+            task = asyncio.ensure_future(_serve_http(workspace, port=port, token=token, ready=ready))
+        waiter = asyncio.ensure_future(ready.wait())
+        try:
+            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            if not ready.is_set():
+                error = task.exception() if task.done() and not task.cancelled() else None
+                self.post_message(ServeChanged(None, f"{type(error).__name__}: {error}" if error else "stopped"))
+                return
+            self.serve_info = ServeInfo(f"http://{SERVE_HOST}:{port}/mcp", token, port)
+            self.post_message(ServeChanged(self.serve_info.url))
+            stopper = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            stopper.cancel()
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                error = task.exception()
+                self.post_message(ServeChanged(None, f"{type(error).__name__}: {error}"))
+        finally:
+            waiter.cancel()
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
+
+    @on(ServeChanged)
+    def _serve_changed(self, message: ServeChanged) -> None:
+        hub = self.main_screen
+        if hub is not None and hub.ui_alive:
+            hub.serve_changed(message)
+        if message.error is not None:
+            self.notify(message.error, title="Not serving agents", severity="error", timeout=15, markup=False)
+
+    async def stop_serving(self) -> None:
+        """Stop the HTTP server (the app is closing)."""
+        if self._stop_serving is not None:
+            self._stop_serving.set()
+            for worker in self.workers:
+                if worker.group == "serve":
+                    with contextlib.suppress(Exception):
+                        await worker.wait()
 
     def _report_start_problems(self, *, skip_files: bool = False) -> None:
         """One notice for every start-up file that did not load (themes, settings, servers)."""
@@ -182,6 +326,7 @@ class PlaygroundApp(App[None]):
         return result
 
     async def on_unmount(self) -> None:
+        await self.stop_serving()
         if self.main_screen is not None:
             self.main_screen.detach()
         workspace = self._workspace
@@ -274,3 +419,120 @@ def run_app(
     app = PlaygroundApp(config_path=config_path, serve=serve, serve_port=port, policy_path=policy)
     app.run()
     return app.return_code or 0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((SERVE_HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+async def _serve_http(workspace: Workspace, *, port: int, token: str, ready: asyncio.Event) -> None:
+    """The meta-tools over streamable HTTP on loopback, behind the bearer token, until cancelled.
+
+    Each MCP session gets its own sandbox; a session that ends (``DELETE``) or
+    idles gives it back.  Signals stay the app's (uvicorn's handlers would take
+    ctrl+c from the terminal).
+    """
+    import uvicorn
+
+    from ..server_mode import BearerAuth, build_server
+
+    server = build_server(workspace)
+    app = server.streamable_http_app(
+        host=SERVE_HOST, session_idle_timeout=workspace.session_idle_timeout, max_sessions=workspace.max_sessions * 4
+    )
+    ended: set[asyncio.Task[bool]] = set()
+
+    def end_session(session: str) -> None:
+        task = asyncio.ensure_future(workspace.close_session(session))
+        ended.add(task)
+        task.add_done_callback(ended.discard)
+
+    config = uvicorn.Config(
+        BearerAuth(_NoteSessions(app, workspace), token, end_session),
+        host=SERVE_HOST,
+        port=port,
+        log_level="warning",
+        lifespan="on",
+    )
+
+    class QuietServer(uvicorn.Server):
+        def capture_signals(self) -> contextlib.AbstractContextManager[None]:
+            return contextlib.nullcontext()
+
+    http = QuietServer(config)
+
+    async def reap() -> None:
+        period = max(0.5, min(30.0, workspace.session_idle_timeout / 4))
+        while True:
+            await asyncio.sleep(period)
+            await workspace.close_idle_sessions()
+
+    async def started() -> None:
+        while not http.started:
+            await asyncio.sleep(0.02)
+        ready.set()
+
+    serving = asyncio.ensure_future(http.serve())
+    watchers = [asyncio.ensure_future(reap()), asyncio.ensure_future(started())]
+    try:
+        await asyncio.shield(serving)  # cancelled: uvicorn is asked to exit, and given the time to
+    except asyncio.CancelledError:
+        http.should_exit = True
+        with contextlib.suppress(BaseException):
+            await asyncio.wait_for(serving, 5)
+        raise
+    finally:
+        for watcher in watchers:
+            watcher.cancel()
+
+
+class _NoteSessions:
+    """ASGI middleware telling the workspace of each client session (with its client's name) for the Agents view."""
+
+    def __init__(self, app: Any, workspace: Workspace) -> None:
+        self.app = app
+        self.workspace = workspace
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope.get("method") != "POST":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        known = headers.get(b"mcp-session-id", b"").decode("latin-1")
+        body = bytearray()
+
+        async def receiving() -> Any:
+            message = await receive()
+            if message.get("type") == "http.request" and len(body) < 65536:
+                body.extend(message.get("body", b""))
+            return message
+
+        async def sending(message: Any) -> None:
+            if message.get("type") == "http.response.start" and not known:
+                given = dict(message.get("headers") or []).get(b"mcp-session-id", b"").decode("latin-1")
+                client = _client_name(bytes(body))
+                if given:
+                    self.workspace.note_session(given, client)
+            await send(message)
+
+        if known:
+            self.workspace.note_session(known)
+        await self.app(scope, receiving, sending)
+
+
+def _client_name(body: bytes) -> str:
+    """``name version`` from an ``initialize`` request's ``clientInfo`` ("" for anything else)."""
+    import json
+
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return ""
+    if not isinstance(data, dict) or data.get("method") != "initialize":
+        return ""
+    info = (data.get("params") or {}).get("clientInfo") or {}
+    if not isinstance(info, dict):
+        return ""
+    return " ".join(str(part) for part in (info.get("name"), info.get("version")) if part)

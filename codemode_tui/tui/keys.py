@@ -221,7 +221,32 @@ COMMANDS: list[Command] = [
         show=False,
         priority=True,  # TextArea's F7 is "select all" (ctrl+a in the editor)
     ),
+    Command(
+        "toggle_agents",
+        "Agents",
+        "Show or hide the Agents view: connected sessions and their runs, live",
+        "ctrl+t",
+        "toggle-agents",
+        "Agents",
+        "Agents connected to --serve, and their runs",
+        show=False,
+    ),
+    Command(
+        "serve_info",
+        "Serve info",
+        "Where agents connect (--serve): the URL, the token and client config snippets to copy",
+        "ctrl+n",
+        "serve-info",
+        "Serve info",
+        "URL, token and client config for agents",
+        show=False,
+    ),
     # The palette only:
+    Command(
+        "detach_session",
+        "Detach from agent session",
+        "The editor's runs go back to the playground's own sandbox",
+    ),
     Command(
         "import_skill", "Import skill", "Open an agent skill folder (SKILL.md + scripts/) in the editor as a snippet"
     ),
@@ -273,6 +298,7 @@ def _entries(app: App[Any], bindings: Iterable[BindingType]) -> list[HelpEntry]:
 def help_sections(app: App[Any]) -> list[HelpSection]:
     """Every binding of the main screen, its panes and its dialogs, with ids."""
     # These import the engine's snippets and pydantic: not before the first frame.
+    from .screens.approval import ApprovalScreen
     from .screens.confirm import ConfirmScreen
     from .screens.context_budget import ContextBudgetScreen
     from .screens.help import HelpScreen
@@ -280,11 +306,14 @@ def help_sections(app: App[Any]) -> list[HelpSection]:
     from .screens.import_servers import ImportServersScreen
     from .screens.prompt import PromptScreen
     from .screens.run_params import RunParamsScreen
+    from .screens.serve_info import ServeInfoScreen
     from .screens.server_form import ServerFormScreen
     from .screens.server_log import ServerLogScreen
     from .screens.snippet_form import SnippetFormScreen
     from .screens.snippets import SnippetsScreen
     from .screens.trace_call import TraceCallScreen
+    from .widgets.agent_trace import AgentTrace
+    from .widgets.agents_pane import AgentsPane
     from .widgets.code_editor import CodeEditor
     from .widgets.history_list import HistoryList
     from .widgets.preview_pane import PreviewPane
@@ -305,6 +334,9 @@ def help_sections(app: App[Any]) -> list[HelpSection]:
         HelpSection("Preview", _entries(app, PreviewPane.BINDINGS)),
         HelpSection("Editor", editor),
         HelpSection("Trace", _entries(app, TraceTable.BINDINGS)),
+        HelpSection("Agents view", _entries(app, [*AgentsPane.BINDINGS, *AgentTrace.BINDINGS])),
+        HelpSection("Approve a tool call", _entries(app, ApprovalScreen.BINDINGS)),
+        HelpSection("Serve info", _entries(app, ServeInfoScreen.BINDINGS)),
         HelpSection("Snippets browser", _entries(app, [*SnippetList.BINDINGS, *SnippetsScreen.BINDINGS])),
         HelpSection("Save snippet", _entries(app, SnippetFormScreen.BINDINGS)),
         HelpSection("Parameter values", _entries(app, RunParamsScreen.BINDINGS)),

@@ -91,3 +91,20 @@ class RunFinished(Message):
         self.status = status
         self.result = result
         self.error = error
+
+
+class AgentEvent(Message):
+    """A run event from the workspace (``codemode_tui.run_events``), for the Agents view."""
+
+    def __init__(self, event: object) -> None:
+        super().__init__()
+        self.event = event
+
+
+class ServeChanged(Message):
+    """Serving over HTTP started (``url`` set), or failed (``error`` says why)."""
+
+    def __init__(self, url: str | None, error: str | None = None) -> None:
+        super().__init__()
+        self.url = url
+        self.error = error

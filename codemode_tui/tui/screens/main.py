@@ -13,10 +13,17 @@ which records the history) and shows what it produced; this screen checks that
 a run may start and keeps the run state for the bindings and the status bar.
 The sandbox state is pushed by the executor's state listener, registered when
 the executor is first used (a run, the warm-up or a restart).
+
+The Agents view (``AgentsPane``, toggled over the editor and the output)
+hears every run of the workspace through a run listener, whose events arrive
+here as :class:`AgentEvent` messages.  "Attach to this session" sends the
+editor's next runs to that agent session's sandbox (its variables), until
+detached; such a run is shown in the output pane like any other.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import gc
 import time
@@ -38,15 +45,19 @@ from ..codegen_preview import binding_preview
 from ..formatting import format_started
 from ..keys import MAIN_BINDINGS, first_key, help_sections
 from ..messages import (
+    AgentEvent,
     RegistryChanged,
     RunFinished,
+    RunOutput,
     RunToolCall,
     SandboxStateChanged,
+    ServeChanged,
 )
 from ..state import buffer_file
 from ..ui_types import PANES, Pane, SandboxState, ServerAction
+from ..widgets.agents_pane import AgentRun, AgentsPane
 from ..widgets.code_editor import CodeEditor
-from ..widgets.output_pane import OutputPane
+from ..widgets.output_pane import OutputPane, run_status
 from ..widgets.preview_pane import PreviewPane
 from ..widgets.servers_pane import ServersPane
 from ..widgets.status_bar import StatusBar
@@ -76,6 +87,7 @@ DIALOG_ACTIONS = frozenset(
         "history",
         "run_with_parameters",
         "import_skill",
+        "serve_info",
     }
 )
 BUFFER_SAVE_DELAY = 0.5
@@ -108,6 +120,10 @@ class MainScreen(Screen[None]):
         self._check_timer: Timer | None = None
         self._preview_timer: Timer | None = None
         self._elapsed_timer: Timer | None = None
+        self._stop_agents: Callable[[], None] | None = None
+        self.attached: str | None = None
+        self._run_session: str | None = None  # the sandbox of the editor's live run (None: its own)
+        """The agent session the editor's runs go to (``None``: the playground's own sandbox)."""
         saved = self.playground.saved
         self._last_saved_buffer = saved.buffer
         self._buffer_text = saved.buffer
@@ -131,6 +147,7 @@ class MainScreen(Screen[None]):
                     yield editor
                     yield PreviewPane(id="preview")
                 yield OutputPane(id="output")
+                yield AgentsPane(id="agents")
         yield StatusBar(id="status").data_bind(sandbox=MainScreen.sandbox_state, running=MainScreen.running)
         yield Footer(id="footer")
 
@@ -153,6 +170,10 @@ class MainScreen(Screen[None]):
     @property
     def servers(self) -> ServersPane:
         return self.query_one(ServersPane)
+
+    @property
+    def agents(self) -> AgentsPane:
+        return self.query_one(AgentsPane)
 
     @property
     def ui_alive(self) -> bool:
@@ -185,6 +206,9 @@ class MainScreen(Screen[None]):
         if self._stop_watching is not None:
             self._stop_watching()
             self._stop_watching = None
+        if self._stop_agents is not None:
+            self._stop_agents()
+            self._stop_agents = None
         self.flush_buffer()
 
     def engine_failed(self, error: str | None) -> None:
@@ -197,6 +221,9 @@ class MainScreen(Screen[None]):
             return
         self.status.message = ""
         workspace.registry.add_listener(self.registry_listener)
+        # Called on the event loop (never blocks): each event becomes a message for the Agents view.
+        self._stop_agents = workspace.add_run_listener(lambda event: self.post_message(AgentEvent(event)))
+        self.agents.sessions_seen(workspace.agent_sessions)
         self._refresh_registry_views()
         if self.playground.connect_on_start:
             self.call_later(self.servers.connect_all)  # once the panes have the workspace (bound after this)
@@ -325,7 +352,7 @@ class MainScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel_run":
-            return self.running
+            return self.running or self._agent_run_to_stop() is not None
         if action in DIALOG_ACTIONS and self.app.screen is not self:
             return False  # one dialog at a time (the palette and the footer under a dialog say so too)
         if action in ("run", "run_selection"):
@@ -380,12 +407,88 @@ class MainScreen(Screen[None]):
                 f"Running despite {errors} type error{'s' if errors != 1 else ''} (underlined in the editor).",
                 severity="warning",
             )
-        self.output.run(workspace, code, f"▶ running {what}", values=values or {}, snippet=snippet)
+        session = self._run_session = self.attached
+        if session is None:
+            self.output.run(workspace, code, f"▶ running {what}", values=values or {}, snippet=snippet)
+            return
+        self.output.start_run(f"▶ running {what} in agent session {self._session_label(session)}")
+        self._run_in_session(workspace, session, code, values or {}, snippet)
+
+    @work(group="session-run", exclusive=True, exit_on_error=False)
+    async def _run_in_session(
+        self, workspace: Workspace, session: str, code: str, values: dict[str, Any], snippet: str | None
+    ) -> None:
+        """An editor run in an agent session's sandbox; shown by the output pane like the others."""
+        output = self.output
+
+        def on_output(stream: str, text: str) -> None:
+            output.post_message(RunOutput(stream, text))
+
+        def on_tool_call(record: Any) -> None:
+            output.post_message(RunToolCall(record))
+
+        try:
+            result = await workspace.run(
+                code,
+                values=values,
+                snippet=snippet,
+                source="playground",
+                session=session,
+                on_output=on_output,
+                on_tool_call=on_tool_call,
+            )
+        except asyncio.CancelledError:
+            output.post_message(RunFinished("cancelled", None, "stopped before the sandbox was ready"))
+            raise
+        except Exception as exc:  # the session's sandbox failing, or the cap on sandboxes
+            output.post_message(RunFinished("failed", None, f"{type(exc).__name__}: {exc}"))
+            return
+        output.post_message(RunFinished(run_status(result), result))
 
     def action_cancel_run(self) -> None:
-        """Interrupt the live run (the sandbox restarts if the code ignores the interrupt)."""
-        if self.running and self.workspace is not None:
-            self.output.stop(self.workspace)
+        """Interrupt the live run (the sandbox restarts if the code ignores the interrupt).
+
+        In the Agents view, the highlighted agent run, the same way.
+        """
+        workspace = self.workspace
+        if workspace is None:
+            return
+        agent_run = self._agent_run_to_stop()
+        if agent_run is not None and (not self.running or self._focus_in_agents()):
+            self.stop_agent_run(agent_run)
+            return
+        if not self.running:
+            return
+        if self._run_session is not None:
+            if not workspace.interrupt_session(self._run_session):
+                for worker in self.workers:  # still waiting for the sandbox to start
+                    if worker.group == "session-run":
+                        worker.cancel()
+            else:
+                self.output.log_widget.note("■ interrupt sent")
+            return
+        self.output.stop(workspace)
+
+    def _focus_in_agents(self) -> bool:
+        focused = self.focused
+        return focused is not None and any(node is self.agents for node in focused.ancestors_with_self)
+
+    def _agent_run_to_stop(self) -> AgentRun | None:
+        """The agent run ctrl+c stops: the Agents view is shown and its highlighted run is live."""
+        if not self.has_class("-show-agents") or not self.is_mounted:
+            return None
+        run = self.agents.current_run()
+        return run if run is not None and run.result is None else None
+
+    def stop_agent_run(self, run: AgentRun) -> None:
+        workspace = self.workspace
+        if workspace is None or run.result is not None:
+            return
+        if workspace.interrupt_session(run.session):
+            self.agents.log_widget.note("■ interrupt sent")
+            self.notify(f"Stopping run {run.number} of the agent session.", markup=False)
+        else:
+            self.notify("That run is not running any more.", severity="warning")
 
     def _tick(self) -> None:
         if self.running and self.run_started is not None and self.ui_alive:
@@ -687,6 +790,150 @@ class MainScreen(Screen[None]):
             markup=False,
         )
 
+    # -- agents: the Agents view, serving, approvals, attaching -------------------------------
+
+    @on(AgentEvent)
+    def _agent_event(self, message: AgentEvent) -> None:
+        from ...run_events import SessionChanged
+
+        if not self.ui_alive or self.workspace is None:
+            return
+        event = message.event
+        if isinstance(event, SessionChanged):
+            self.agents.sessions_seen(self.workspace.agent_sessions)
+            if event.closed and event.session == self.attached:
+                self.detach_session(reason="its client went away")
+        else:
+            self.agents.handle(event)
+        self._show_serving()
+
+    def serve_changed(self, message: ServeChanged) -> None:
+        """``--serve`` started (or failed): the status bar and the Agents view say where."""
+        if message.url is None:
+            self.status.serving = "not serving"
+            self.agents.serving = f"Not serving agents: {message.error}"
+        else:
+            info = self.playground.serve_info
+            self.agents.serving = f"Waiting for agents at {message.url} ({first_key(self.app, 'serve-info')}: token)"
+            if info is not None:
+                self.status.serving = f"serving :{info.port}"
+        self.agents.sessions_seen(self.workspace.agent_sessions if self.workspace else [])
+        self._show_serving()
+
+    def _show_serving(self) -> None:
+        info = self.playground.serve_info
+        if info is None:
+            return
+        count = self.agents.live_agents()
+        self.status.serving = f"serving :{info.port}, {count} agent{'s' if count != 1 else ''}"
+
+    def approval_done(self, request: Any) -> None:
+        self.agents.approval_done(request)
+
+    def action_toggle_agents(self) -> None:
+        if self.has_class("-show-agents"):
+            self.remove_class("-show-agents")
+            if self._focus_in_agents():
+                self.editor.focus()
+        else:
+            self.add_class("-show-agents")
+            self.agents.session_list.focus()
+        self.refresh_bindings()
+
+    def action_serve_info(self) -> None:
+        from .serve_info import ServeInfoScreen
+
+        info = self.playground.serve_info
+        if info is None:
+            how = "Start the playground with --serve" if not self.playground.serve_on_start else "Still starting"
+            self.notify(f"Not serving agents. {how}.", severity="warning")
+            return
+        self.app.push_screen(ServeInfoScreen(info, agents=self.agents.live_agents()))
+
+    @on(AgentsPane.ActionRequested)
+    def _agent_action(self, message: AgentsPane.ActionRequested) -> None:
+        run, session = message.run, message.session
+        match message.action:
+            case "stop":
+                if run is None or run.result is not None:
+                    self.notify("The highlighted run is not running.", severity="warning")
+                else:
+                    self.stop_agent_run(run)
+            case "open":
+                if run is None:
+                    self.notify("Highlight a run first.", severity="warning")
+                    return
+                self.open_in_editor(run.code)
+                self._hide_agents()
+                self.notify(f"Opened run {run.number} of the agent session (ctrl+z brings back the buffer).")
+            case "attach":
+                if session is not None:
+                    self.attach_session(session)
+            case "rerun":
+                if run is None:
+                    self.notify("Highlight a run first.", severity="warning")
+                    return
+                self.rerun_agent_run(run)
+
+    def _hide_agents(self) -> None:
+        if self.has_class("-show-agents"):
+            self.action_toggle_agents()
+
+    def _session_label(self, session: str) -> str:
+        view = self.agents.views.get(session)
+        if view is None:
+            return session[:8]
+        return f"{view.number}" + (f" ({view.client})" if view.client else "")
+
+    def attach_session(self, session: str) -> None:
+        """The editor's next runs go to ``session``'s sandbox, with the variables its runs defined."""
+        view = self.agents.views.get(session)
+        if view is not None and view.closed:
+            self.notify("That session has ended: its sandbox is gone.", severity="warning")
+            return
+        if self.running:
+            self.notify(f"Stop the run first ({self.stop_key()}).", severity="warning")
+            return
+        self.attached = session
+        self.status.attached = f"attached to agent {self._session_label(session)}"
+        self._hide_agents()
+        self.notify(
+            f"The editor's runs now go to agent session {self._session_label(session)}'s sandbox; "
+            "'Detach from agent session' (palette) ends it.",
+            markup=False,
+        )
+
+    def detach_session(self, *, reason: str = "") -> None:
+        if self.attached is None:
+            return
+        self.attached = None
+        self.status.attached = ""
+        self.notify("Detached: the editor's runs go to the playground's sandbox" + (f" ({reason})." if reason else "."))
+
+    def action_detach_session(self) -> None:
+        if self.attached is None:
+            self.notify("The editor is not attached to an agent session.", severity="warning")
+            return
+        if self.running:
+            self.notify(f"Stop the run first ({self.stop_key()}).", severity="warning")
+            return
+        self.detach_session()
+
+    def rerun_agent_run(self, run: AgentRun) -> None:
+        """Run an agent run's code again, in its session's sandbox while it lives (else the playground's)."""
+        view = self.agents.views.get(run.session or "")
+        live = view is not None and not view.closed
+        if self.running:
+            self.notify(f"A run is already going; {self.stop_key()} stops it.", severity="warning")
+            return
+        before = self.attached
+        self.attached = run.session if live else before
+        try:
+            self.start_run(run.code, f"run {run.number} of agent session {self._session_label(run.session or '')}")
+        finally:
+            self.attached = before
+        self._hide_agents()
+
     # -- editor buffer -------------------------------------------------------------------
 
     @on(TextArea.Changed, "#editor")
@@ -827,6 +1074,6 @@ class MainScreen(Screen[None]):
 
 def _pane_of(widget: Widget) -> Widget | None:
     for node in widget.ancestors_with_self:
-        if isinstance(node, Widget) and node.id in ("sidebar", "editor", "preview", "output"):
+        if isinstance(node, Widget) and node.id in ("sidebar", "editor", "preview", "output", "agents"):
             return node
     return None

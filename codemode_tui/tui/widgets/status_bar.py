@@ -1,4 +1,8 @@
-"""The status line: sandbox state, elapsed time of the run, tool calls so far, type-check problems, servers."""
+"""The status line: sandbox state, elapsed time of the run, tool calls so far, type-check problems, servers.
+
+With ``--serve`` it also says where agents connect and how many are connected,
+and which agent session the editor is attached to, if any (its runs go there).
+"""
 
 from __future__ import annotations
 
@@ -31,6 +35,10 @@ class StatusBar(Static):
     message: reactive[str] = reactive("")
     problems: reactive[tuple[int, int]] = reactive((0, 0))
     """Errors and warnings the type check found in the editor's code."""
+    serving: reactive[str] = reactive("")
+    """``serving :PORT, N agents`` (``--serve``)."""
+    attached: reactive[str] = reactive("")
+    """The agent session the editor's runs go to."""
 
     def render(self) -> Content:
         parts = [
@@ -60,6 +68,10 @@ class StatusBar(Static):
                 Content.styled(" · ", "$text-muted"),
                 Content.styled(f"✖ {text}" if errors else f"⚠ {text}", "$text-error" if errors else "$text-warning"),
             ]
+        if self.attached:
+            parts += [Content.styled(" · ", "$text-muted"), Content.styled(self.attached, "bold $text-accent")]
+        if self.serving:
+            parts += [Content.styled(" · ", "$text-muted"), Content.styled(self.serving, "$text-accent")]
         if self.servers:
             parts += [Content.styled(" · ", "$text-muted"), Content.styled(self.servers, "$text-muted")]
         return Content.assemble(*parts)

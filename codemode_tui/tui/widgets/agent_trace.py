@@ -1,0 +1,97 @@
+"""An agent run's trace as it grows: one row per tool call, with the line that made it and its decision.
+
+Watching an agent, what matters of each call is what it did and what let it
+through: the policy's decision (allowed, approved once by a person, denied)
+sits next to the tool, and the code line says where in the agent's script
+the call was made.  Enter opens the call's arguments and result.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.binding import Binding, BindingType
+from textual.content import Content
+from textual.widgets import DataTable
+
+from ..formatting import format_duration
+from .trace_table import TraceTable, record_ok
+
+if TYPE_CHECKING:
+    from ...executor.run_result import ToolCallRecord
+
+COLUMNS = ("n", "tool", "line", "decision", "time", "status")
+
+
+def decision_style(decision: str | None) -> str:
+    """Denials in the error colour, a person's approval in the warning colour, the rest muted."""
+    text = decision or ""
+    if text.startswith("denied") or "deny" in text:
+        return "$text-error"
+    if text.startswith("approved"):
+        return "$text-warning"
+    return "$text-muted"
+
+
+class AgentTrace(DataTable[Content]):
+    """Rows added (or updated in place) as the run's calls finish."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open_call", "Open call", id="agent-trace-open", tooltip="Open the call: arguments and result")
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.records: list[ToolCallRecord] = []
+
+    def on_mount(self) -> None:
+        self.add_column("#", key="n", width=3)
+        self.add_column("tool", key="tool")
+        self.add_column("line", key="line", width=4)
+        self.add_column("decision", key="decision")
+        self.add_column("time", key="time", width=8)
+        self.add_column("status", key="status")
+
+    def show(self, records: list[ToolCallRecord]) -> None:
+        """Replace the rows with ``records`` (another run was selected)."""
+        self.records.clear()
+        self.clear()
+        for record in records:
+            self.add_record(record)
+
+    def add_record(self, record: ToolCallRecord) -> None:
+        key = str(record.call_id)
+        if key in self.rows:
+            index = self.get_row_index(key)
+            self.records[index] = record
+            for column, value in zip(COLUMNS, self._cells(index + 1, record), strict=True):
+                self.update_cell(key, column, value)
+            return
+        self.records.append(record)
+        self.add_row(*self._cells(len(self.records), record), key=key)
+
+    def _cells(self, number: int, record: ToolCallRecord) -> tuple[Content, ...]:
+        ok = record_ok(record)
+        if ok is None:
+            status = Content.styled("running", "$text-warning")
+        elif ok:
+            status = Content.styled("ok", "$text-success")
+        else:
+            status = Content.styled(f"error: {record.error}" if record.error else "error", "$text-error")
+        decision = record.decision or ("from the recording" if record.answered == "recording" else "")
+        return (
+            Content(str(number)),
+            Content(record.name),
+            Content(str(record.line) if record.line else ""),
+            Content.styled(decision, decision_style(record.decision)),
+            Content(format_duration(record.duration) if ok is not None else "…"),
+            status,
+        )
+
+    def action_open_call(self) -> None:
+        if 0 <= self.cursor_row < len(self.records):
+            self.post_message(TraceTable.CallSelected(self.records[self.cursor_row]))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_call()
