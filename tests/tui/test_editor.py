@@ -116,3 +116,31 @@ async def test_the_editor_type_checks_as_you_type_and_marks_each_problem(tmp_pat
         await wait_until(pilot, lambda: not editor.diagnostics, "the problems to clear", timeout=60)
         assert status.problems == (0, 0) and "error" not in str(status.render())
         assert editor.border_subtitle == ""
+
+
+async def test_a_line_with_a_finding_is_marked_in_the_gutter(tmp_path: Path) -> None:
+    from codemode_tui.check.diagnostic import Diagnostic
+
+    app = app_with(demo_stdio_config(), tmp_path=tmp_path, connect=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        editor = app.screen.query_one("#editor", CodeEditor)
+        editor.text = BUFFER
+        editor.show_line_numbers = True
+        await pilot.pause()
+        gutter = editor.gutter_width
+
+        def gutter_of(row: int) -> str:
+            return editor.render_line(row).text[:gutter]
+
+        assert "●" not in gutter_of(1)
+        editor.show_diagnostics(
+            [
+                Diagnostic(2, 1, 2, 7, "error", "unknown name"),
+                Diagnostic(3, 1, 3, 6, "warning", "unused"),
+            ]
+        )
+        await pilot.pause()
+        assert "●" in gutter_of(1) and "▲" in gutter_of(2) and gutter_of(0).strip() == "1"
+        editor.show_diagnostics([])
+        await pilot.pause()
+        assert "●" not in gutter_of(1)

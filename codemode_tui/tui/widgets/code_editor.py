@@ -19,9 +19,11 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
+from textual.strip import Strip
 from textual.widgets import TextArea
 
 from ..themes import EDITOR_THEME_NAME, editor_theme
@@ -80,6 +82,32 @@ class CodeEditor(TextArea):
     def diagnostics_at(self, row: int) -> list[Diagnostic]:
         """The findings on a 0-based ``row`` (the cursor's line, for the message under the editor)."""
         return [d for d in self.diagnostics if d.line - 1 <= row <= d.end_line - 1]
+
+    def _render_line(self, y: int) -> Strip:
+        """The line, with a mark in the gutter's margin when a finding is on it (errors before warnings)."""
+        strip = super()._render_line(y)
+        if not self.diagnostics or not self.show_line_numbers:
+            return strip
+        try:
+            line_index, section = self.wrapped_document._offset_to_line_info[y + self.scroll_offset.y]
+        except (AttributeError, IndexError, TypeError):
+            return strip
+        severities = {d.severity for d in self.diagnostics_at(line_index)}
+        severity = "error" if "error" in severities else ("warning" if "warning" in severities else None)
+        segments = list(strip)
+        if section != 0 or severity is None or not segments or len(segments[0].text) < 2:
+            return strip
+        gutter = segments[0]
+        theme = self._theme
+        found = theme.syntax_styles.get(f"diagnostic.{severity}") if theme is not None else None
+        mark = Style(color=found.color, bold=True) if found is not None and found.color else Style(bold=True)
+        base = gutter.style or Style()
+        segments[0:1] = [
+            Segment(gutter.text[:-2], base),
+            Segment("●" if severity == "error" else "▲", base + mark),
+            Segment(gutter.text[-1:], base),
+        ]
+        return Strip(segments, strip.cell_length)
 
     def _build_highlight_map(self) -> None:
         super()._build_highlight_map()
