@@ -353,6 +353,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.sandbox == "jupyter" and not args.jupyter_url:
         raise ConfigError("serve --sandbox jupyter needs --jupyter-url (the Jupyter Server's base URL)")
     executor_config = _executor_config(args)
+    policy = _load_policy(args.policy) if args.policy is not None else None
     token: str | None = None
     if args.transport == "http" and not args.no_auth:
         try:
@@ -367,6 +368,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     workspace.executor_config = executor_config
     workspace.max_sessions = args.max_sessions
     workspace.session_idle_timeout = args.session_idle_timeout
+    if args.policy is not None:
+        workspace.policy_path = args.policy  # a client's "always allow" answer is saved there
     asyncio.run(
         serve(
             workspace,
@@ -376,6 +379,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             allow_direct_calls=args.allow_direct_calls,
             token=token,
             max_answer_chars=args.max_answer_chars,
+            policy=policy,
         )
     )
     return 0
@@ -878,6 +882,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="FILE",
         help=f"http: read the bearer token from FILE (else ${TOKEN_ENV}, else a new one printed on stderr)",
+    )
+    p.add_argument(
+        "--policy",
+        type=Path,
+        metavar="FILE",
+        help="tool policy file (allow / ask / deny per tool, server and annotation); without it, destructive and "
+        "open-world tools ask: the client is asked by elicitation when it supports it, else the call is denied",
     )
     p.add_argument(
         "--no-auth",

@@ -198,15 +198,20 @@ class CodemodeToolset(FunctionToolset[Any]):
             return MetaTools.error_dict(exc)
 
     async def execute_code(
-        self, code: str, timeout: float | None = None, check: Literal["warn", "block", "off"] = "warn"
+        self,
+        code: str,
+        timeout: float | None = None,
+        check: Literal["warn", "block", "off"] = "warn",
+        dry_run: bool = False,
     ) -> dict[str, Any]:
         """
         Args:
             code: Python with top-level await; tools come from `from generated.servers.<server> import <tool>`.
             timeout: Stop the run after this many seconds.
             check: Type-check against the tools first: warn (run, list diagnostics), block (no run on errors), off.
+            dry_run: Call only read-only tools; the others get placeholder answers and are listed in 'effects'.
         """
-        result = await self.workspace.run(code, timeout=timeout, source="toolset", check=check)
+        result = await self.workspace.run(code, timeout=timeout, source="toolset", check=check, dry_run=dry_run)
         return compact_run(result, self.max_answer_chars)
 
     def list_skills(self) -> dict[str, Any]:

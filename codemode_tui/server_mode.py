@@ -25,10 +25,11 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError as ServerToolError
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from . import __version__
 from .executor import CodeModeConfig
+from .executor.policy import Approval, ApprovalRequest, Approver, ToolPolicy
 from .meta_tools import meta_description
 from .registry import ToolRegistry
 from .results import ToolError
@@ -114,6 +115,82 @@ def session_of(ctx: Context | None) -> str | None:
     return headers.get("mcp-session-id") or None
 
 
+def client_name(ctx: Context | None) -> str:
+    """``"name version"`` from the client's ``initialize`` (``clientInfo``), or ``""``."""
+    try:
+        params = ctx.session.client_params if ctx is not None else None
+    except (LookupError, ValueError, AttributeError):
+        return ""
+    info = getattr(params, "client_info", None)
+    if info is None:
+        return ""
+    return " ".join(part for part in (info.name, info.version) if part)
+
+
+def note_request(workspace: Workspace, ctx: Context | None) -> str | None:
+    """The request's session id, noted on the workspace (with the client's name) for the Agents view."""
+    session = session_of(ctx)
+    if session is not None:
+        workspace.note_session(session, client=client_name(ctx))
+    return session
+
+
+class ApprovalForm(BaseModel):
+    """What an MCP client is asked when a call needs approval (an elicitation's schema)."""
+
+    answer: Literal["once", "run", "always", "deny"] = Field(
+        description="once: this call; run: every call of this tool in this run; "
+        "always: allow this tool from now on; deny: refuse it (the code gets a ToolError)"
+    )
+
+
+def approval_message(request: ApprovalRequest) -> str:
+    """The elicitation's text: which tool, with which arguments, why it asks, and the code line."""
+    arguments = json.dumps(request.arguments, ensure_ascii=False, indent=2, sort_keys=True, default=str)
+    if len(arguments) > 2000:
+        arguments = arguments[:1997] + "..."
+    where = f"line {request.line}" if request.line is not None else "a line"
+    text = f"Code Mode wants to call {request.tool} ({request.reason}).\n\nArguments:\n{arguments}\n"
+    if request.code_line:
+        text += f"\nCalled from {where} of the code:\n    {request.code_line.strip()}\n"
+    return text + "\nApprove it?"
+
+
+def elicitation_approver(ctx: Context | None) -> Approver | None:
+    """An approver that asks the MCP client by elicitation, or ``None`` when it cannot be asked.
+
+    Only a client that declared the elicitation capability is asked; an
+    answer other than an accepted form (declined, cancelled, a failure) is a denial.
+    """
+    if ctx is None:
+        return None
+    try:
+        capabilities = ctx.client_capabilities
+    except (LookupError, ValueError, AttributeError):
+        return None
+    if capabilities is None or capabilities.elicitation is None:
+        return None
+    who = client_name(ctx) or "the MCP client"
+
+    async def ask(request: ApprovalRequest) -> Approval:
+        try:
+            answer = await ctx.elicit(approval_message(request), ApprovalForm)
+        except Exception as exc:  # the client failed to answer: nobody approved
+            return Approval("deny", by=who, note=f"the elicitation failed: {exc}")
+        if answer.action == "accept":
+            return Approval(answer.data.answer, by=f"{who} (elicitation)")
+        return Approval("deny", by=f"{who} (elicitation)", note=f"the client answered {answer.action}")
+
+    return ask
+
+
+def approver_for(workspace: Workspace, ctx: Context | None) -> Approver | None:
+    """Who answers "ask" for this request: a person attached to the workspace, else the client."""
+    if workspace.approver is not None:
+        return None  # the run uses workspace.approver (the playground's dialog)
+    return elicitation_approver(ctx)
+
+
 #: Characters an ``execute_code`` answer may take by default: a few thousand tokens of a model's context.
 DEFAULT_ANSWER_CHARS = 20_000
 
@@ -163,7 +240,8 @@ def _add_tools(server: MCPServer, workspace: Workspace, *, allow_direct_calls: b
     meta = workspace.meta
 
     @server.tool(annotations=READ_ONLY, description=meta_description("list_servers"))
-    def list_servers() -> dict[str, Any]:
+    def list_servers(ctx: Context | None = None) -> dict[str, Any]:
+        note_request(workspace, ctx)
         return meta.list_servers()
 
     @server.tool(annotations=READ_ONLY, description=meta_description("list_tool_names"))
@@ -173,7 +251,9 @@ def _add_tools(server: MCPServer, workspace: Workspace, *, allow_direct_calls: b
         limit: Annotated[int, Field(ge=1, description="At most this many names")] = 100,
         match: Annotated[Literal["all", "any"], Field(description="Match every keyword, or any")] = "all",
         include_deferred: Annotated[bool, Field(description="Add deferred servers' tools")] = False,
+        ctx: Context | None = None,
     ) -> dict[str, Any]:
+        note_request(workspace, ctx)
         try:
             return meta.list_tool_names(
                 server=server, keywords=keywords, limit=limit, match=match, include_deferred=include_deferred
@@ -187,7 +267,9 @@ def _add_tools(server: MCPServer, workspace: Workspace, *, allow_direct_calls: b
         server: Annotated[str | None, Field(description="Only this server's tools")] = None,
         limit: Annotated[int, Field(ge=1, description="At most this many hits")] = 10,
         include_schemas: Annotated[bool, Field(description="Add each tool's input schema")] = False,
+        ctx: Context | None = None,
     ) -> dict[str, Any]:
+        note_request(workspace, ctx)
         try:
             return meta.search_tools(query, server=server, limit=limit, include_schemas=include_schemas)
         except (LookupError, ValueError) as exc:
@@ -196,7 +278,9 @@ def _add_tools(server: MCPServer, workspace: Workspace, *, allow_direct_calls: b
     @server.tool(annotations=READ_ONLY, description=meta_description("get_tool_details"))
     def get_tool_details(
         tool_name: Annotated[str, Field(description="server__tool, or a unique tool name")],
+        ctx: Context | None = None,
     ) -> dict[str, Any]:
+        note_request(workspace, ctx)
         try:
             return meta.get_tool_details(tool_name)
         except (LookupError, ValueError) as exc:
@@ -216,11 +300,26 @@ def _add_tools(server: MCPServer, workspace: Workspace, *, allow_direct_calls: b
                 "diagnostics, 'block' returns them without running anything when there is an error, 'off' skips it"
             ),
         ] = "warn",
+        dry_run: Annotated[
+            bool,
+            Field(
+                description="Call only read-only tools; every other call gets a placeholder answer and is listed "
+                "in the answer's 'effects' (the plan of what the code would change), so nothing changes"
+            ),
+        ] = False,
         ctx: Context | None = None,
     ) -> CallToolResult:
-        session = session_of(ctx)
+        session = note_request(workspace, ctx)
         try:
-            result = await workspace.run(code, timeout=timeout, source="serve", session=session, check=check)
+            result = await workspace.run(
+                code,
+                timeout=timeout,
+                source="serve",
+                session=session,
+                check=check,
+                dry_run=dry_run,
+                approver=approver_for(workspace, ctx),
+            )
         except SessionLimitError as exc:
             raise _fail(exc) from None
         return run_answer(result, max_answer_chars)
@@ -234,7 +333,9 @@ def _add_tools(server: MCPServer, workspace: Workspace, *, allow_direct_calls: b
         async def call_tool(
             tool_name: Annotated[str, Field(description="server__tool")],
             arguments: Annotated[dict[str, Any] | None, Field(description="The tool's arguments")] = None,
+            ctx: Context | None = None,
         ) -> Any:
+            note_request(workspace, ctx)
             try:
                 tool = meta.resolve(tool_name)
                 return await workspace.registry.call_tool(tool.qualified_name, arguments or {})
@@ -242,7 +343,8 @@ def _add_tools(server: MCPServer, workspace: Workspace, *, allow_direct_calls: b
                 raise _fail(exc) from None
 
     @server.tool(annotations=READ_ONLY, description=meta_description("list_skills"))
-    def list_skills() -> dict[str, Any]:
+    def list_skills(ctx: Context | None = None) -> dict[str, Any]:
+        note_request(workspace, ctx)
         return skills_listing(workspace)
 
     @server.tool(
@@ -254,9 +356,19 @@ def _add_tools(server: MCPServer, workspace: Workspace, *, allow_direct_calls: b
         timeout: Annotated[float | None, Field(gt=0, description="Stop the run after this many seconds")] = None,
         ctx: Context | None = None,
     ) -> CallToolResult:
+        session = note_request(workspace, ctx)
         try:
-            result = await workspace.run_skill(
-                name, arguments or {}, timeout=timeout, source="serve", session=session_of(ctx)
+            # Workspace.run_skill, with this request's approver (an elicitation to the client).
+            found = workspace.snippets.get(name)
+            values = found.bind(arguments or {})
+            result = await workspace.run(
+                found.code,
+                values=values,
+                snippet=found.name,
+                timeout=timeout,
+                source="serve",
+                session=session,
+                approver=approver_for(workspace, ctx),
             )
         except (SnippetError, SessionLimitError) as exc:
             raise _fail(exc) from None
@@ -274,7 +386,9 @@ def _add_tools(server: MCPServer, workspace: Workspace, *, allow_direct_calls: b
             list[dict[str, Any]] | None,
             Field(description='Parameters: [{"name", "type" (str|int|float|bool|list|dict|json), "default"?}]'),
         ] = None,
+        ctx: Context | None = None,
     ) -> dict[str, Any]:
+        note_request(workspace, ctx)
         try:
             return save_skill_to(workspace, name, code, description, parameters)
         except (SnippetError, KeyError) as exc:
@@ -343,6 +457,22 @@ def _cut(text: str, room: int, part: str, *, keep: str = "head") -> tuple[str, i
     return kept + "\n" + marker.format(dropped=dropped), dropped
 
 
+#: Characters of one argument value an effect plan entry shows (a file's content is cut, its path kept).
+EFFECT_ARGUMENT_CHARS = 300
+
+
+def _short_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
+    """The arguments of a planned call, each long value cut with a count of what was dropped."""
+    short: dict[str, Any] = {}
+    for key, value in arguments.items():
+        text = value if isinstance(value, str) else _dumps(value)
+        if len(text) <= EFFECT_ARGUMENT_CHARS:
+            short[key] = value
+        else:
+            short[key] = text[:EFFECT_ARGUMENT_CHARS] + f"... [{len(text) - EFFECT_ARGUMENT_CHARS:,} more characters]"
+    return short
+
+
 def _shares(sizes: dict[str, int], available: int) -> dict[str, int]:
     """Split ``available`` characters between the parts: small parts whole, the big ones an equal share."""
     if sum(sizes.values()) <= available:
@@ -389,12 +519,37 @@ def compact_run(result: Any, max_chars: int = DEFAULT_ANSWER_CHARS) -> dict[str,
                 "ok": call.ok,
                 "duration": round(call.duration or 0.0, 3),
                 **({"error": call.error[:500]} if call.error else {}),
+                **({"line": call.line} if getattr(call, "line", None) is not None else {}),
+                **({"decision": call.decision} if getattr(call, "decision", None) else {}),
+                **({"answered": call.answered} if getattr(call, "answered", "live") != "live" else {}),
             }
             for call in calls[:TRACE_ENTRIES]
         ],
     }
     if len(calls) > TRACE_ENTRIES:
         answer["trace_omitted"] = len(calls) - TRACE_ENTRIES
+    mode = getattr(result, "mode", "live")
+    if mode in ("replay", "replay-reads", "dry-run"):
+        answer["mode"] = mode
+    effects = list(getattr(result, "effects", None) or [])
+    if effects or mode == "dry-run":
+        answer["effects"] = [
+            {
+                "order": planned.order,
+                "tool": planned.tool,
+                "arguments": _short_arguments(planned.arguments),
+                "line": planned.line,
+                "answered": planned.answered,
+            }
+            for planned in effects[:TRACE_ENTRIES]
+        ]
+        if len(effects) > TRACE_ENTRIES:
+            answer["effects_omitted"] = len(effects) - TRACE_ENTRIES
+    divergences = list(getattr(result, "divergences", None) or [])
+    if divergences:
+        answer["divergences"] = [d.describe() for d in divergences[:TRACE_ENTRIES]]
+        if len(divergences) > TRACE_ENTRIES:
+            answer["divergences_omitted"] = len(divergences) - TRACE_ENTRIES
     diagnostics = list(getattr(result, "diagnostics", None) or [])
     if diagnostics:
         answer["diagnostics"] = [
@@ -536,13 +691,117 @@ def _warm_imports() -> None:
             importlib.import_module(module)
 
 
-async def _reap_idle_sessions(workspace: Workspace) -> None:
+async def _reap_idle_sessions(workspace: Workspace, log: Callable[[str], None] | None = None) -> None:
     """Close the sandboxes of sessions idle for longer than the workspace allows."""
     period = max(0.5, min(30.0, workspace.session_idle_timeout / 4))
     while True:
         await asyncio.sleep(period)
         for session in await workspace.close_idle_sessions():
-            print(f"codemode-tui serve: session {session[:8]}: idle, sandbox closed", file=sys.stderr)
+            if log is not None:
+                log(f"session {session[:8]}: idle, sandbox closed")
+
+
+class _Uvicorn:
+    """Builds the uvicorn server; embedded (``signals=False``) it leaves the process's signal handlers alone.
+
+    uvicorn installs SIGINT/SIGTERM handlers whenever it runs on the main
+    thread; inside the playground (Textual's loop, on the main thread) that would
+    take Ctrl+C and SIGTERM away from the app, so the embedded server skips it.
+    """
+
+    @staticmethod
+    def build(config: Any, *, signals: bool, ready: asyncio.Event | None) -> Any:
+        import uvicorn
+
+        class Server(uvicorn.Server):
+            def capture_signals(self) -> Any:
+                if signals:
+                    return super().capture_signals()
+                return contextlib.nullcontext()
+
+            async def startup(self, sockets: Any = None) -> None:
+                await super().startup(sockets)
+                if ready is not None and self.started and not self.should_exit:
+                    ready.set()
+
+        return Server(config)
+
+
+def _headless_log(message: str) -> None:
+    print(f"codemode-tui serve: {message}", file=sys.stderr)
+
+
+async def serve_http(
+    workspace: Workspace,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    token: str | None,
+    allow_direct_calls: bool = False,
+    max_answer_chars: int = DEFAULT_ANSWER_CHARS,
+    policy: ToolPolicy | None = None,
+    ready: asyncio.Event | None = None,
+    log: Callable[[str], None] | None = None,
+    install_signal_handlers: bool = False,
+) -> None:
+    """Serve the meta-tools over streamable HTTP on ``workspace`` (already started) until cancelled.
+
+    The same server ``codemode-tui serve --transport http`` runs, made to live
+    inside another program's event loop (the playground's ``--serve``): it sets
+    ``ready`` once it listens, installs no signal handlers unless asked, and on
+    cancellation stops listening and closes the sessions' sandboxes it opened.
+    ``token`` is the bearer token every request must carry (``None``: no
+    authentication).  ``policy``, when given, becomes ``workspace.policy``.
+    ``log`` hears about sessions closed for idling.  A port that cannot be
+    bound raises ``OSError``.
+    """
+    if policy is not None:
+        workspace.policy = policy
+    await asyncio.to_thread(_warm_imports)  # already done by a headless serve; never blocks the loop
+    server = build_server(workspace, allow_direct_calls=allow_direct_calls, max_answer_chars=max_answer_chars)
+    app = server.streamable_http_app(
+        host=host, session_idle_timeout=workspace.session_idle_timeout, max_sessions=workspace.max_sessions * 4
+    )
+    ended: set[asyncio.Task[bool]] = set()
+
+    def end_session(session: str) -> None:
+        task = asyncio.ensure_future(workspace.close_session(session))
+        ended.add(task)
+        task.add_done_callback(ended.discard)
+
+    import uvicorn
+
+    config = uvicorn.Config(
+        BearerAuth(app, token, end_session),
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=3,
+    )
+    http = _Uvicorn.build(config, signals=install_signal_handlers, ready=ready)
+    reaper = asyncio.ensure_future(_reap_idle_sessions(workspace, log))
+    serving = asyncio.ensure_future(http.serve())
+    try:
+        await asyncio.shield(serving)
+    except asyncio.CancelledError:
+        http.should_exit = True  # a graceful stop: the listening socket closes, open streams end
+        with contextlib.suppress(BaseException):
+            await serving
+        raise
+    except SystemExit:  # uvicorn exits the process when it cannot bind; we are a library here
+        raise OSError(f"cannot serve on {host}:{port} (is the port in use?)") from None
+    finally:
+        reaper.cancel()
+        with contextlib.suppress(BaseException):
+            await reaper
+        for session in list(workspace_sessions(workspace)):
+            with contextlib.suppress(Exception):
+                await workspace.close_session(session)
+
+
+def workspace_sessions(workspace: Workspace) -> list[str]:
+    """The sessions that have a sandbox (closed when the HTTP server stops)."""
+    return [entry.session for entry in workspace.sessions]
 
 
 async def serve(
@@ -554,44 +813,50 @@ async def serve(
     allow_direct_calls: bool = False,
     token: str | None = None,
     max_answer_chars: int = DEFAULT_ANSWER_CHARS,
+    policy: ToolPolicy | None = None,
 ) -> None:
     """Discover every server, warm the sandbox, then serve until the client goes away.
 
-    Over HTTP, ``token`` is the bearer token every request must carry
-    (``None`` only for an explicit ``--no-auth``), and each MCP session gets a
-    sandbox of its own, closed when the session ends or idles.
+    Headless, so a tool policy is always in force: ``policy`` (from
+    ``--policy FILE``) or the default one, in which destructive and open-world
+    tools ask, and "ask" becomes an MCP elicitation to a client that supports
+    it, else a denial the code can catch.  Over HTTP, ``token`` is the bearer
+    token every request must carry (``None`` only for an explicit ``--no-auth``),
+    and each MCP session gets a sandbox of its own, closed when the session
+    ends or idles.
     """
     async with workspace:
+        workspace.policy = policy if policy is not None else ToolPolicy()
         warm = asyncio.ensure_future(asyncio.to_thread(_warm_imports))
         outcomes = await workspace.start()
         for outcome in outcomes.values():
             state = f"{len(outcome.tools)} tools" if outcome.ok else f"failed: {outcome.error}"
-            print(f"codemode-tui serve: {outcome.server}: {state}", file=sys.stderr)
-        server = build_server(workspace, allow_direct_calls=allow_direct_calls, max_answer_chars=max_answer_chars)
+            _headless_log(f"{outcome.server}: {state}")
         if transport == "stdio":
+            server = build_server(workspace, allow_direct_calls=allow_direct_calls, max_answer_chars=max_answer_chars)
             await workspace.ensure_executor()
             await warm
             await server.run_stdio_async()
             return
-        import uvicorn
-
         await warm
-        app = server.streamable_http_app(
-            host=host, session_idle_timeout=workspace.session_idle_timeout, max_sessions=workspace.max_sessions * 4
-        )
-        ended: set[asyncio.Task[bool]] = set()
+        ready = asyncio.Event()
 
-        def end_session(session: str) -> None:
-            task = asyncio.ensure_future(workspace.close_session(session))
-            ended.add(task)
-            task.add_done_callback(ended.discard)
+        async def announce() -> None:
+            await ready.wait()
+            _headless_log(f"http://{host}:{port}/mcp")
 
-        config = uvicorn.Config(BearerAuth(app, token, end_session), host=host, port=port, log_level="warning")
-        reaper = asyncio.ensure_future(_reap_idle_sessions(workspace))
-        print(f"codemode-tui serve: http://{host}:{port}/mcp", file=sys.stderr)
+        announcer = asyncio.ensure_future(announce())
         try:
-            await uvicorn.Server(config).serve()
+            await serve_http(
+                workspace,
+                host=host,
+                port=port,
+                token=token,
+                allow_direct_calls=allow_direct_calls,
+                max_answer_chars=max_answer_chars,
+                ready=ready,
+                log=_headless_log,
+                install_signal_handlers=True,
+            )
         finally:
-            reaper.cancel()
-            with contextlib.suppress(BaseException):
-                await reaper
+            announcer.cancel()
