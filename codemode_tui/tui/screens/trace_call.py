@@ -1,4 +1,4 @@
-"""One tool call of a run: its arguments and its result or error."""
+"""One tool call of a run: its arguments and its result or error, where it was made and who answered it."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from textual.widgets import Static
 
 from ..formatting import format_duration, pretty_json
 from ..widgets.code_view import CodeView
-from ..widgets.trace_table import record_name, record_ok
+from ..widgets.trace_table import answered_cell, record_name, record_ok
 
 if TYPE_CHECKING:
     from ...executor.run_result import ToolCallRecord
@@ -48,12 +48,24 @@ class TraceCallScreen(ModalScreen[None]):
                 ),
                 classes="dialog-title",
             )
+            yield Static(self._provenance(), id="call-provenance")
             with VerticalScroll(id="call-scroll"):
                 yield Static(Content.styled("Arguments", "bold"), classes="dialog-heading")
                 args = CodeView("", id="call-arguments")
                 yield args
                 yield Static(Content.styled("Error" if record.error else "Result", "bold"), classes="dialog-heading")
                 yield CodeView("", id="call-result")
+
+    def _provenance(self) -> Content:
+        """Call number and code line, who answered (server, recording, placeholder) and the gate's decision."""
+        record = self.record
+        parts = [Content.styled(f"call {record.order}" if record.order else "call", "$text-muted")]
+        if record.line:
+            parts.append(Content.styled(f" · line {record.line}", "$text-muted"))
+        parts += [Content.styled(" · answered by ", "$text-muted"), answered_cell(record.answered)]
+        if record.decision:
+            parts += [Content.styled(" · ", "$text-muted"), Content(record.decision)]
+        return Content.assemble(*parts)
 
     def on_mount(self) -> None:
         record = self.record

@@ -5,6 +5,14 @@ runs the code through ``Workspace.run`` (source ``playground``; it records the
 history), and the worker's messages (``RunOutput``, ``RunToolCall``,
 ``RunFinished``) are shown here first, then bubble on to the main screen,
 which keeps the run state for the bindings and the status bar.
+
+Recorded runs go the same way: :meth:`OutputPane.replay` runs a past run's code
+(or an edit of it) with its calls answered from its recording, and
+:meth:`OutputPane.dry_run` runs code with every call that is not read-only held
+back, then shows the effect plan, whose "run for real" starts a live run.  These
+three start from the pane itself (the history browser and the effect plan ask
+for them), so each posts :class:`OutputPane.RunStarted` for the screen that
+keeps the run state.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from typing import TYPE_CHECKING, Any, assert_never
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
 from textual.widgets import TabbedContent, TabPane
 
 from ..formatting import format_duration, pretty_value
@@ -27,7 +36,15 @@ from .trace_table import TraceTable
 
 if TYPE_CHECKING:
     from ...executor.run_result import RunResult
+    from ...snippets import RunRecord
     from ...workspace import Workspace
+
+#: How a run's mode reads in the log's last line.
+MODE_WORDS = {
+    "replay": "replayed from the recording",
+    "replay-reads": "replayed with recorded reads",
+    "dry-run": "dry run",
+}
 
 
 def run_status(result: RunResult) -> RunStatus:
@@ -42,10 +59,34 @@ class OutputPane(Vertical):
 
     ALLOW_MAXIMIZE = True
 
+    class RunStarted(Message):
+        """The pane started a run of its own (a replay, a dry run, a run for real): the run is live.
+
+        A run the main screen starts (:meth:`OutputPane.run`) does not post it:
+        the screen set its run state before asking.
+        """
+
+        def __init__(self, label: str, mode: str) -> None:
+            super().__init__()
+            self.label = label
+            self.mode = mode
+
+    class PlanReady(Message):
+        """A dry run finished: show its effect plan (posted to the pane itself by the run's worker)."""
+
+        def __init__(self, code: str, result: RunResult) -> None:
+            super().__init__()
+            self.code = code
+            self.result = result
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.border_title = "Output"
         self._started = 0.0
+        self._mode = "live"
+        """The kind of the run going (what the pane asked the workspace for)."""
+        self.replay_base: RunRecord | None = None
+        """The past run whose recorded reads :meth:`replay_edited` uses (set by the history browser)."""
 
     def compose(self) -> ComposeResult:
         with TabbedContent(id="output-tabs", initial="tab-output"):
@@ -72,7 +113,82 @@ class OutputPane(Vertical):
         """Clear the tabs and run ``code`` (``values`` set first; ``snippet`` names it in the history)."""
         self.start_run(label)
         self._started = time.monotonic()
+        self._mode = "live"
         self._run(workspace, code, values, snippet)
+
+    @property
+    def busy(self) -> bool:
+        """Whether a run of this pane is still going."""
+        return any(worker.group == "run" and not worker.is_finished for worker in self.workers)
+
+    def _workspace(self) -> Workspace | None:
+        """The app's workspace, or ``None`` (said to the user) while it loads or when a run is going."""
+        if self.busy:
+            self.notify("A run is already going; stop it first.", severity="warning")
+            return None
+        if not getattr(self.app, "engine_ready", False):
+            self.notify("The engine is still loading.", severity="warning")
+            return None
+        return self.app.workspace  # type: ignore[attr-defined,no-any-return]
+
+    def replay(self, record: RunRecord | str, *, code: str | None = None, reads_only: bool = False) -> bool:
+        """Run a past run's code (or ``code``, an edit of it) with its tool calls answered from its recording.
+
+        No server is contacted; ``reads_only`` answers only the read-only calls
+        from the recording, the others go to the policy and run live.  Returns
+        whether a run started.
+        """
+        workspace = self._workspace()
+        if workspace is None:
+            return False
+        run_id = record if isinstance(record, str) else record.id
+        if reads_only:
+            label = f"▶ replaying {'the edited code' if code is not None else 'run ' + run_id} with the recorded reads"
+            label += f" of run {run_id}" if code is not None else ""
+        else:
+            label = f"▶ replaying run {run_id} from its recording (no server is called)"
+        self.start_run(label)
+        self._started = time.monotonic()
+        self._mode = "replay-reads" if reads_only else "replay"
+        self.post_message(self.RunStarted(label, self._mode))
+        self._replay(workspace, record, code, reads_only)
+        return True
+
+    def replay_edited(self, code: str) -> bool:
+        """Run ``code`` (the editor's edit of :attr:`replay_base`) with that run's recorded reads."""
+        if self.replay_base is None:
+            self.notify(
+                "Reopen a run from the history first (ctrl+g, then e): its recorded reads answer the edited code.",
+                severity="warning",
+            )
+            return False
+        return self.replay(self.replay_base, code=code, reads_only=True)
+
+    def dry_run(self, code: str) -> bool:
+        """Run ``code`` with every call that is not read-only held back, then show the effect plan."""
+        workspace = self._workspace()
+        if workspace is None:
+            return False
+        if not code.strip():
+            self.notify("Nothing to run: the editor is empty.", severity="warning")
+            return False
+        label = "▶ dry run: calls that are not read-only are held back"
+        self.start_run(label)
+        self._started = time.monotonic()
+        self._mode = "dry-run"
+        self.post_message(self.RunStarted(label, self._mode))
+        self._dry_run(workspace, code)
+        return True
+
+    def run_for_real(self, code: str) -> bool:
+        """Run ``code`` live (after its effect plan was read)."""
+        workspace = self._workspace()
+        if workspace is None:
+            return False
+        label = "▶ running for real"
+        self.post_message(self.RunStarted(label, "live"))
+        self.run(workspace, code, label, values={}, snippet=None)
+        return True
 
     def stop(self, workspace: Workspace) -> None:
         """Interrupt the live run (the sandbox restarts if the code ignores the interrupt)."""
@@ -110,6 +226,64 @@ class OutputPane(Vertical):
             self.post_message(RunFinished("failed", None, error))
             return
         self.post_message(RunFinished(run_status(result), result))
+
+    def _callbacks(self) -> tuple[Any, Any]:
+        def on_output(stream: str, text: str) -> None:
+            self.post_message(RunOutput(stream, text))
+
+        def on_tool_call(record: Any) -> None:
+            self.post_message(RunToolCall(record))
+
+        return on_output, on_tool_call
+
+    @work(group="run", exclusive=True, exit_on_error=False)
+    async def _replay(self, workspace: Workspace, record: RunRecord | str, code: str | None, reads_only: bool) -> None:
+        from ...executor.recording import RecordingError
+
+        on_output, on_tool_call = self._callbacks()
+        try:
+            result = await workspace.replay(
+                record, code=code, reads_only=reads_only, on_output=on_output, on_tool_call=on_tool_call
+            )
+        except asyncio.CancelledError:
+            self.post_message(RunFinished("cancelled", None, "stopped before the sandbox was ready"))
+            raise
+        except RecordingError as exc:  # no such run, or its recording is gone: nothing ran
+            self.post_message(RunFinished("failed", None, f"cannot replay: {exc}"))
+            return
+        except Exception as exc:
+            self.post_message(RunFinished("failed", None, f"{type(exc).__name__}: {exc}"))
+            return
+        self.post_message(RunFinished(run_status(result), result))
+
+    @work(group="run", exclusive=True, exit_on_error=False)
+    async def _dry_run(self, workspace: Workspace, code: str) -> None:
+        on_output, on_tool_call = self._callbacks()
+        try:
+            result = await workspace.run(
+                code, source="playground", on_output=on_output, on_tool_call=on_tool_call, dry_run=True
+            )
+        except asyncio.CancelledError:
+            self.post_message(RunFinished("cancelled", None, "stopped before the sandbox was ready"))
+            raise
+        except Exception as exc:
+            self.post_message(RunFinished("failed", None, f"{type(exc).__name__}: {exc}"))
+            return
+        self.post_message(RunFinished(run_status(result), result))
+        self.post_message(self.PlanReady(code, result))
+
+    @on(PlanReady)
+    def _plan_ready(self, message: PlanReady) -> None:
+        message.stop()
+        from ..screens.effect_plan import EffectPlanScreen
+
+        code = message.code
+
+        def chosen(run: bool | None) -> None:
+            if run:
+                self.run_for_real(code)
+
+        self.app.push_screen(EffectPlanScreen(message.result), chosen)
 
     @on(RunOutput)
     def _run_output(self, message: RunOutput) -> None:
@@ -151,10 +325,14 @@ class OutputPane(Vertical):
             case _:
                 assert_never(status)
         calls = len(result.trace)
+        mode = MODE_WORDS.get(self._mode)
         self.log_widget.note(
             f"{summary} in {format_duration(result.duration)} · {calls} tool call{'s' if calls != 1 else ''}"
+            + (f" · {mode}" if mode else "")
+            + (f" · {len(result.effects)} held back" if self._mode == "dry-run" else "")
             + (f" · {', '.join(result.notes)}" if result.notes else "")
         )
+        self._show_divergences(result)
         if error is not None:
             self.activate("tab-error")
         elif result.value_repr is not None:
@@ -165,6 +343,26 @@ class OutputPane(Vertical):
                 title="Sandbox restarted",
                 severity="warning",
             )
+
+    def _show_divergences(self, result: RunResult) -> None:
+        """Where a replay left its recording: one log line each (kind, call, what differs), and a notice."""
+        divergences = result.divergences
+        if self._mode not in ("replay", "replay-reads"):
+            return
+        if not divergences:
+            self.log_widget.note("✓ the replay followed the recording: no divergence")
+            return
+        count = len(divergences)
+        self.log_widget.note(f"⚠ {count} divergence{'s' if count != 1 else ''} from the recording:")
+        for divergence in divergences:
+            self.log_widget.note(f"  {divergence.describe()}")
+        self.notify(
+            "\n".join(divergence.describe() for divergence in divergences[:3])
+            + (f"\n… and {count - 3} more (in the output)" if count > 3 else ""),
+            title=f"The replay diverged ({count})",
+            severity="warning",
+            markup=False,
+        )
 
     # -- the tabs -----------------------------------------------------------------------
 

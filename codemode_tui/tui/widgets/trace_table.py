@@ -1,4 +1,10 @@
-"""The trace of a run: one row per tool call; a row opens the call's arguments and result."""
+"""The trace of a run: one row per tool call; a row opens the call's arguments and result.
+
+Besides the tool, its time and status, each row says where the call was made
+(the code line), who answered it (the server, a recording or a dry run's
+placeholder) and what a gate decided (the policy, or the recorded call a replay
+used), so a replay or a dry run reads differently from a live run at a glance.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +31,29 @@ def record_ok(record: ToolCallRecord) -> bool | None:
     return record.ok
 
 
+#: Who answered a call, and its style: the server itself reads quiet, the others stand out.
+ANSWERED_STYLES = {"live": "$text-muted", "recording": "$text-accent", "placeholder": "$text-warning"}
+
+COLUMNS = ("n", "tool", "line", "time", "answered", "status", "decision")
+
+
+def answered_cell(answered: str | None) -> Content:
+    """``live``, ``recording`` or ``placeholder``, styled."""
+    word = answered or "live"
+    return Content.styled(word, ANSWERED_STYLES.get(word, ""))
+
+
+def line_cell(line: int | None) -> Content:
+    return Content(str(line)) if line else Content.styled("–", "$text-muted")
+
+
+def decision_cell(decision: str | None) -> Content:
+    """What a gate decided; a denial in the error colour."""
+    if not decision:
+        return Content("")
+    return Content.styled(decision, "$text-error" if decision.startswith("denied") else "")
+
+
 class TraceTable(DataTable[Content]):
     """Tool calls of the last run, in the order they started."""
 
@@ -46,8 +75,11 @@ class TraceTable(DataTable[Content]):
     def on_mount(self) -> None:
         self.add_column("#", key="n", width=3)
         self.add_column("tool", key="tool")
+        self.add_column("line", key="line", width=4)
         self.add_column("time", key="time", width=8)
+        self.add_column("answered", key="answered", width=11)
         self.add_column("status", key="status")
+        self.add_column("decision", key="decision")
 
     def reset(self) -> None:
         self.records.clear()
@@ -61,7 +93,7 @@ class TraceTable(DataTable[Content]):
             index = self.get_row_index(key)
             self.records[index] = record
             cells = self._cells(index + 1, record)
-            for column, value in zip(("n", "tool", "time", "status"), cells, strict=True):
+            for column, value in zip(COLUMNS, cells, strict=True):
                 self.update_cell(key, column, value)
             return
         self.records.append(record)
@@ -79,8 +111,11 @@ class TraceTable(DataTable[Content]):
         return (
             Content(str(number)),
             Content(record_name(record)),
+            line_cell(record.line),
             Content(format_duration(duration) if ok is not None else "…"),
+            answered_cell(record.answered),
             status,
+            decision_cell(record.decision),
         )
 
     def action_open_call(self) -> None:
