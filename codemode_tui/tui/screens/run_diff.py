@@ -163,6 +163,8 @@ class RunDiffScreen(ModalScreen[None]):
                     Content.styled(f"B {diff.value[1]}", "$text-success"),
                 )
             )
+        elif diff.value[0] is None:
+            value.update(Content.styled("Neither run ended with a value.", "$text-muted"))
         else:
             value.update(Content.styled(f"Same value: {diff.value[0]}", "$text-muted"))
         table.focus()
