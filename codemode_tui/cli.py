@@ -632,9 +632,21 @@ async def _discover_used(workspace: Workspace, code: str) -> None:
 
 
 def cmd_skills_save(args: argparse.Namespace) -> int:
+    from .executor.recording import RecordingError
     from .snippets import Snippet, SnippetParam
+    from .snippets.skills import save_fixture
 
-    code = _read_code(args.file)
+    if args.file is None and args.from_run is None:
+        raise CommandError("give the code: --file FILE.py, or --from-run ID to save a past run's code")
+    record = recording = None
+    if args.from_run is not None:
+        workspace = _workspace(args)
+        record = _find_run(workspace.history, args.from_run)
+        try:
+            recording = workspace.recording_of(record)
+        except RecordingError as exc:
+            raise CommandError(str(exc)) from None
+    code = _read_code(args.file) if args.file is not None else record.code
     if code is None:
         return 2
     params = [SnippetParam.parse_spec(spec) for spec in args.param]
@@ -645,6 +657,16 @@ def cmd_skills_save(args: argparse.Namespace) -> int:
             await _discover_used(workspace, code)
             saved = workspace.snippets.save(snippet, tools=workspace.registry.list_tools())
             _err(f"saved skill {saved.name!r} to {workspace.snippets.path(saved.name)}")
+            if record is not None and recording is not None:
+                # The run's tool traffic goes with the skill: `skills export` ships it as an offline test.
+                same_code = code == record.code
+                fixture = save_fixture(
+                    workspace.snippets.folder,
+                    saved.name,
+                    recording,
+                    output=record.output if same_code and record.status == "ok" else None,
+                )
+                _err(f"kept the recording of run {record.id} ({len(recording.calls)} calls) as {fixture}")
             return 0
 
     return asyncio.run(go())
@@ -666,10 +688,12 @@ def cmd_skills_run(args: argparse.Namespace) -> int:
 
 def cmd_skills_export(args: argparse.Namespace) -> int:
     from .snippets import export_skill
+    from .snippets.skills import load_fixture
 
     async def go() -> int:
         async with _workspace(args) as workspace:
             snippet = workspace.snippets.get(args.name)
+            fixture = None if args.no_tests else load_fixture(workspace.snippets.folder, snippet.name)
             await _discover_used(workspace, snippet.code)  # signatures for references/tools.md
             folder = export_skill(
                 snippet,
@@ -678,7 +702,10 @@ def cmd_skills_export(args: argparse.Namespace) -> int:
                 tools=workspace.registry.list_tools(),
                 license=args.license,
                 overwrite=args.overwrite,
+                fixture=fixture,
             )
+            if fixture is not None:
+                _err(f"with tests/: a replay of the recorded run (pytest {folder / 'tests'})")
             print(folder)
             return 0
 
@@ -948,7 +975,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON on stdout")
     p = command("save", cmd_skills_save, "save a Python file as a skill", skills_sub)
     p.add_argument("name", help="lowercase-with-hyphens, 1 to 64 characters")
-    p.add_argument("--file", required=True, metavar="FILE.py")
+    p.add_argument("--file", metavar="FILE.py", help="the code to save (default with --from-run: that run's code)")
+    p.add_argument(
+        "--from-run",
+        metavar="ID",
+        help="a past run (see `runs list`): its code, unless --file, and its recording, which `skills export` "
+        "ships as an offline replay test",
+    )
     p.add_argument("--description", metavar="TEXT", help="one line saying what it does")
     p.add_argument(
         "--param",
@@ -967,6 +1000,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="DIR", help="the folder <DIR>/<name>/ is created")
     p.add_argument("--license", help="license field of SKILL.md")
     p.add_argument("--overwrite", action="store_true", help="replace an existing exported folder")
+    p.add_argument("--no-tests", action="store_true", help="leave out tests/ (the recording and its replay test)")
     p = command("import", cmd_skills_import, "import an Agent Skill folder as a saved skill", skills_sub)
     p.add_argument("dir")
     p.add_argument("--overwrite", action="store_true", help="replace a saved skill of the same name")

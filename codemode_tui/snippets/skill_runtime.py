@@ -16,6 +16,7 @@ from typing import Any
 
 from ..config import ConfigError, load_servers
 from ..registry import ToolRegistry
+from .history import OUTPUT_HEAD
 from .model import Snippet, SnippetError, SnippetParam
 from .runner import run_with_values
 from .skills import expand_server
@@ -50,6 +51,104 @@ async def run_code_with_servers(
             raise SnippetError("cannot reach the servers this skill needs:\n" + "\n".join(failed))
         async with CodeModeExecutor(registry) as executor:
             return await run_with_values(executor, code, values, timeout=timeout)
+
+
+def _fixture_data(recording_file: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(Path(recording_file).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SnippetError(f"{recording_file}: cannot read the recording: {exc}") from None
+    if not isinstance(data, dict):
+        raise SnippetError(f"{recording_file}: not a recording")
+    return data
+
+
+def expected_output(recording_file: Path) -> str | None:
+    """The output the recorded run printed (stdout and stderr), when the fixture kept all of it."""
+    expected = _fixture_data(recording_file).get("expected") or {}
+    output = expected.get("output") if isinstance(expected, dict) else None
+    if not isinstance(output, str) or len(output) >= OUTPUT_HEAD:
+        return None  # the history keeps only the head of a long output: nothing whole to compare
+    return output
+
+
+async def replay_code(
+    code: str,
+    recording: Any,
+    values: dict[str, Any] | None = None,
+    *,
+    sandbox: str = "local",
+    timeout: float | None = None,
+) -> Any:
+    """Run ``code`` with every tool call answered from ``recording``; no server is contacted.
+
+    The tools (for the bindings) come from the recording's catalogs; a call's
+    arguments are redacted the way an exported recording's are before they are
+    matched, so a skill whose calls carried a secret still replays.  Nothing is
+    written to the run history.  Returns the RunResult (``divergences`` lists
+    where the code left the recording).
+    """
+    from ..config import MCPServerConfig
+    from ..executor import CodeModeConfig, CodeModeExecutor
+    from ..executor.call_gate import GateAnswer, GateCall, ReplayGate
+    from ..tool_types import ToolDefinition
+    from .skills import redact_arguments
+
+    class RedactedReplay(ReplayGate):
+        async def __call__(self, call: GateCall) -> GateAnswer | None:
+            original = call.record.arguments
+            call.record.arguments = redact_arguments(original)
+            try:
+                return await super().__call__(call)
+            finally:
+                call.record.arguments = original
+
+    registry = ToolRegistry()
+    for server, entries in recording.tools.items():
+        tools = []
+        for entry in entries:
+            try:
+                tools.append(ToolDefinition.from_dict(server, entry))
+            except Exception:
+                continue
+        registry.add_server(MCPServerConfig(name=server, command="true", enabled=False))
+        registry.load_tools(server, tools)
+    config = CodeModeConfig(sandbox=sandbox)  # type: ignore[arg-type]
+    async with registry, CodeModeExecutor(registry, config=config) as executor:
+        gate = RedactedReplay(recording)
+        return await run_with_values(executor, code, values or {}, timeout=timeout, gates=[gate], check="off")
+
+
+def replay_skill_script(
+    script: Path,
+    recording_file: Path,
+    values: dict[str, Any] | None = None,
+    *,
+    sandbox: str = "local",
+    timeout: float | None = None,
+) -> Any:
+    """Replay an exported skill script's code against a recording file (an exported skill's test).
+
+    ``values`` default to the parameters' defaults.  A script or recording that
+    cannot be read raises ``SnippetError``.
+    """
+    from ..executor.recording import Recording, RecordingError
+    from .skills import _literals
+
+    try:
+        literals = _literals(Path(script).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError) as exc:
+        raise SnippetError(f"{script}: cannot read the skill script: {exc}") from None
+    if not isinstance(literals.get("CODE"), str):
+        raise SnippetError(f"{script} is not a skill script exported by codemode-tui (no CODE)")
+    try:
+        recording = Recording.from_dict(_fixture_data(recording_file), where=str(recording_file))
+    except RecordingError as exc:
+        raise SnippetError(str(exc)) from None
+    params = [SnippetParam.from_dict(p) for p in literals.get("PARAMETERS", [])]
+    snippet = Snippet(name=str(literals.get("NAME", "skill")), code=literals["CODE"], parameters=params)
+    bound = snippet.bind(values or {})
+    return asyncio.run(replay_code(snippet.code, recording, bound, sandbox=sandbox, timeout=timeout))
 
 
 def print_result(result: Any, *, as_json: bool) -> None:

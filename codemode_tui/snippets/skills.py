@@ -6,6 +6,13 @@
     scripts/<name_>.py         runs on its own: parameters as flags, servers from servers.json
     scripts/servers.json       the servers it needs, in mcpServers shape, secrets replaced by ${VAR}
     references/tools.md        the signatures of the tools it calls
+    tests/recording.json       (a snippet saved from a run) that run's tool traffic, secrets redacted
+    tests/test_<name_>.py      a pytest test replaying the script against it: no server needed
+
+A snippet saved from a recorded run keeps a copy of the recording beside it
+(:func:`fixture_path`), so the exported skill ships with a regression test that
+runs offline: a change to the script that makes other calls, or calls with other
+arguments, fails it as a divergence.
 
 Frontmatter values are plain one-line scalars without ``: `` so that both the
 strict YAML loaders and the simple line-splitting ones agree on them.
@@ -32,6 +39,7 @@ from ..files import read_user_file
 from .model import ParamType, Snippet, SnippetError, SnippetParam, check_description, check_name
 
 if TYPE_CHECKING:
+    from ..executor.recording import Recording
     from ..tool_types import ToolDefinition
 
 SCRIPT_MARKER = "# codemode-tui skill script"
@@ -385,11 +393,15 @@ def export_skill(
     tools: Iterable[ToolDefinition] = (),
     license: str | None = None,
     overwrite: bool = False,
+    fixture: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write the skill folder ``out_dir/<name>/`` and return its path.
 
-    The folder is built beside its destination and moved into place at the
-    end, so a failure never leaves half a skill (or touches an existing one).
+    ``fixture``: the snippet's recording (:func:`load_fixture`); written, with
+    its secrets redacted, as ``tests/recording.json`` beside a pytest test that
+    replays the script against it.  The folder is built beside its destination
+    and moved into place at the end, so a failure never leaves half a skill (or
+    touches an existing one).
     """
     check_name(snippet.name)
     check_description(snippet.description)
@@ -420,13 +432,22 @@ def export_skill(
         (staging / "references").mkdir()
         allowed = list(snippet.tools)
         (staging / "SKILL.md").write_text(
-            _frontmatter(snippet, allowed, license) + _body(snippet, needed_env, snippet.servers), encoding="utf-8"
+            _frontmatter(snippet, allowed, license)
+            + _body(snippet, needed_env, snippet.servers)
+            + (_TESTS_NOTE if fixture is not None else ""),
+            encoding="utf-8",
         )
         servers_json = dump_servers(redacted)
         script = _script(snippet, servers_json)
         (staging / "scripts" / f"{script_name(snippet.name)}.py").write_text(script, encoding="utf-8")
         (staging / "scripts" / "servers.json").write_text(servers_json, encoding="utf-8")
         (staging / "references" / "tools.md").write_text(_references(called, signature), encoding="utf-8")
+        if fixture is not None:
+            (staging / "tests").mkdir()
+            shipped = json.dumps(redact_fixture(dict(fixture)), ensure_ascii=False, indent=1)
+            (staging / "tests" / "recording.json").write_text(shipped, encoding="utf-8")
+            test_file = staging / "tests" / f"test_{script_name(snippet.name)}.py"
+            test_file.write_text(_fixture_test(snippet), encoding="utf-8")
         if target.exists():
             shutil.rmtree(target)
         staging.rename(target)
@@ -434,6 +455,152 @@ def export_skill(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target
+
+
+# -- fixtures: the recording a snippet was saved from ------------------------------
+
+#: What an argument holding a secret is replaced by, in an exported recording and in its replay alike.
+REDACTED = "[redacted]"
+FIXTURE_SUFFIX = ".recording.json"
+
+
+def fixture_path(snippets_folder: Path, name: str) -> Path:
+    """Where a saved snippet's recording is kept: ``<snippets>/<name>.recording.json``.
+
+    Beside the snippet file but not a ``*.py``, so the store never reads it as a snippet.
+    """
+    return Path(snippets_folder) / f"{check_name(name)}{FIXTURE_SUFFIX}"
+
+
+def save_fixture(
+    snippets_folder: Path, name: str, recording: Recording, *, output: str | None = None, value: str | None = None
+) -> Path:
+    """Keep ``recording`` (and the run's output and value, when known) as snippet ``name``'s fixture."""
+    from ..files import atomic_write_text
+
+    data = recording.to_dict()
+    expected = {key: item for key, item in (("output", output), ("value", value)) if item is not None}
+    if expected:
+        data["expected"] = expected
+    target = fixture_path(snippets_folder, name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(target, json.dumps(data, ensure_ascii=False, indent=1))
+    return target
+
+
+def load_fixture(snippets_folder: Path, name: str) -> dict[str, Any] | None:
+    """Snippet ``name``'s fixture as JSON data, ``None`` when it has none; a damaged one is a SnippetError."""
+    target = fixture_path(snippets_folder, name)
+    if not target.is_file():
+        return None
+    try:
+        data = json.loads(read_user_file(target, limit=512 * 1024 * 1024, what="recording"))
+    except (OSError, ValueError) as exc:
+        raise SnippetError(f"{target}: cannot read the skill's recording: {exc}") from None
+    from ..executor.recording import Recording, RecordingError
+
+    try:
+        Recording.from_dict(data, where=str(target))
+    except RecordingError as exc:
+        raise SnippetError(str(exc)) from None
+    return data if isinstance(data, dict) else None
+
+
+def redact_arguments(value: Any, key: str = "", found: set[str] | None = None) -> Any:
+    """``value`` with every secret replaced by :data:`REDACTED`: values under a secret-named key
+    (``token``, ``api_key``, ``password``, ...) and strings shaped like keys, at any depth.
+
+    Deterministic, so a replay redacts the calls it makes the same way and they still match.
+    ``found`` collects the secrets replaced.
+    """
+    if isinstance(value, dict):
+        return {k: redact_arguments(v, str(k), found) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_arguments(item, key, found) for item in value]
+    if isinstance(value, str) and value and value != REDACTED and (is_secret_name(key) or looks_like_key(value)):
+        if found is not None:
+            found.add(value)
+        return REDACTED
+    return value
+
+
+def _redact_result(text: Any, found: set[str]) -> Any:
+    """A recorded result (JSON text) with its secrets redacted, and text results searched too."""
+    if not isinstance(text, str):
+        return text
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text
+    cleaned = redact_arguments(data, "", found)
+    if isinstance(cleaned, str):  # a text result: a key inside prose is found by its shape, word by word
+        words = re.split(r"([\s\"',;:()\[\]{}<>=]+)", cleaned)
+        cleaned = "".join(redact_arguments(w, "", found) if i % 2 == 0 else w for i, w in enumerate(words))
+    return json.dumps(cleaned, ensure_ascii=False)
+
+
+def redact_fixture(data: dict[str, Any]) -> dict[str, Any]:
+    """A fixture fit to ship: secrets in each call's arguments, result and error redacted (and wherever
+    the run's output printed them); the code is left out (the script has it)."""
+    found: set[str] = set()
+    calls = []
+    for call in data.get("calls", []):
+        cleaned = {**call, "arguments": redact_arguments(call.get("arguments") or {}, "", found)}
+        cleaned["result"] = _redact_result(call.get("result"), found)
+        calls.append(cleaned)
+    for call in calls:  # a secret seen anywhere is redacted everywhere (errors echo arguments)
+        for field in ("result", "error"):
+            if isinstance(call.get(field), str):
+                for secret in found:
+                    call[field] = call[field].replace(secret, REDACTED)
+    shipped = {**{k: v for k, v in data.items() if k != "code"}, "calls": calls}
+    expected = data.get("expected")
+    if isinstance(expected, dict):
+        expected = dict(expected)
+        for field, text in expected.items():
+            if isinstance(text, str):
+                for secret in found:
+                    text = text.replace(secret, REDACTED)
+                expected[field] = text
+        shipped["expected"] = expected
+    return shipped
+
+
+_TESTS_NOTE = """
+## Tests
+
+`tests/test_*.py` replays the script offline against `tests/recording.json`, the tool calls of
+the run it was saved from (secrets redacted): `pytest tests/` needs no MCP server.
+"""
+
+
+def _fixture_test(snippet: Snippet) -> str:
+    stem = script_name(snippet.name)
+    return f'''"""The {snippet.name} skill's script, replayed offline against the run it was saved from.
+
+Every tool call is answered from recording.json: no MCP server is started or
+contacted.  A change to the script that makes other tool calls, or calls them
+with other arguments, fails as a divergence.  Run with `pytest` in the skill's
+folder (codemode-tui must be installed).
+"""
+
+from pathlib import Path
+
+from codemode_tui.snippets.skill_runtime import expected_output, replay_skill_script
+
+HERE = Path(__file__).resolve().parent
+SCRIPT = HERE.parent / "scripts" / "{stem}.py"
+RECORDING = HERE / "recording.json"
+
+
+def test_{stem}_replays_its_recording() -> None:
+    result = replay_skill_script(SCRIPT, RECORDING)
+    assert not result.divergences, [d.describe() for d in result.divergences]
+    assert result.success, result.error
+    expected = expected_output(RECORDING)
+    if expected is not None:
+        assert result.stdout + result.stderr == expected
+'''
 
 
 def read_frontmatter(text: str) -> dict[str, str]:
