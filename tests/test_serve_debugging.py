@@ -91,9 +91,15 @@ async def execute(session: ClientSession, code: str, **arguments: Any) -> dict[s
 async def test_headless_serve_denies_a_destructive_call_to_a_client_that_cannot_be_asked(
     serve_url: Any, scratch: Path
 ) -> None:
-    url = serve_url()
+    url = serve_url("--allow-direct-calls")
     async with client(url) as session:  # no elicitation callback: the capability is not declared
         run = await execute(session, GUARDED_WRITE)
+        direct = await session.call_tool(
+            "call_tool", {"tool_name": "demo__write_file", "arguments": {"path": "agent.txt", "content": "x"}}
+        )
+        assert direct.is_error and "denied by policy" in direct.content[0].text  # no way around the policy
+        read = await session.call_tool("call_tool", {"tool_name": "demo__calculate", "arguments": {"a": 1, "b": 2}})
+        assert not read.is_error
     assert run["success"], run
     assert "caught:" in run["stdout"] and "denied by policy" in run["stdout"]
     assert run["trace"][0]["decision"].startswith("denied") and run["trace"][0]["line"] == 3
@@ -191,3 +197,20 @@ async def test_serve_http_runs_embedded_notes_each_client_and_stops_when_cancell
             httpx2.get(url, timeout=2)  # no longer listening
         assert workspace.sessions == []  # the agents' sandboxes closed with the server
     assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+
+
+async def test_the_pydantic_ai_toolset_dry_run_lists_the_effects_and_writes_nothing(isolated_home: Path) -> None:
+    from codemode_tui import CodemodeToolset, ToolRegistry
+    from codemode_tui.executor import CodeModeConfig
+
+    registry = ToolRegistry([demo_stdio_config()])
+    async with registry:
+        await registry.discover_all()
+        toolset = CodemodeToolset(registry, config=CodeModeConfig(sandbox="eval"))
+        async with toolset:
+            answer = await toolset.execute_code(GUARDED_WRITE, dry_run=True)
+    assert answer["success"] and "caught" not in answer["stdout"], answer
+    assert [(e["tool"], e["arguments"]["path"], e["line"]) for e in answer["effects"]] == [
+        ("demo__write_file", "agent.txt", 3)
+    ]
+    assert not (isolated_home / "data" / "demo" / "scratch" / "agent.txt").exists()
