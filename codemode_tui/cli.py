@@ -387,6 +387,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 # -- recorded runs ---------------------------------------------------------------
 
+#: Run modes worth showing beside a run (a live run says nothing).
+REPLAYED_MODES = ("replay", "replay-reads", "dry-run")
 #: ``runs list --source agent``: the runs agents made (through ``serve`` or the Pydantic AI toolset).
 AGENT_SOURCES = ("serve", "toolset")
 
@@ -438,7 +440,7 @@ def cmd_runs_list(args: argparse.Namespace) -> int:
         return 0
     for r in records:
         calls = f"{len(r.trace)} call{'s' * (len(r.trace) != 1)}"
-        mode = "" if r.mode == "live" else f" [{r.mode}]"
+        mode = f" [{r.mode}]" if r.mode in REPLAYED_MODES else ""
         print(f"{r.id}  {r.started}  {r.source:<10} {r.status:<9} {r.duration:6.2f} s  {calls:<9} {r.title()}{mode}")
     if not records:
         _err("no runs" + (f" from {args.source}" if args.source else "") + " in the history")
@@ -469,7 +471,7 @@ def cmd_runs_show(args: argparse.Namespace) -> int:
     head = f"run {record.id}: {record.status} in {record.duration:.2f} s, {record.started}, from {record.source}"
     if record.session:
         head += f" (session {record.session[:12]})"
-    if record.mode != "live":
+    if record.mode in REPLAYED_MODES:
         head += f", {record.mode}" + (f" of {record.replay_of}" if record.replay_of else "")
     print(head)
     if record.snippet:

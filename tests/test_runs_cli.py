@@ -98,6 +98,23 @@ def test_a_divergent_edit_exits_1_and_names_the_call(cli, tmp_path: Path) -> Non
     assert json.loads(diff.stdout)["identical"] is False
 
 
+def test_replay_with_recorded_reads_runs_the_writes_live_under_the_policy(cli, tmp_path: Path) -> None:
+    assert cli("run", write(tmp_path, "code.py", WRITE_READ), "--sandbox", "eval").returncode == 0
+    run = last_run(cli)
+    edit = write(tmp_path, "edit.py", WRITE_READ.replace('"hello"', '"bye"'))
+    denied = cli("runs", "replay", run["id"], "--reads-only", "--code", edit, "--sandbox", "eval")
+    assert denied.returncode == 1 and "denied by policy" in denied.stderr  # headless: the write is refused
+    assert (cli.scratch / "a.txt").read_text() == "hello"
+    policy = tmp_path / "policy.json"
+    policy.write_text(json.dumps({"tools": {"demo__write_file": "allow"}}))
+    allowed = cli("runs", "replay", run["id"], "--reads-only", "--code", edit, "--policy", str(policy), "--json")
+    assert allowed.returncode == 0, allowed.stderr
+    answer = json.loads(allowed.stdout)
+    assert (cli.scratch / "a.txt").read_text() == "bye"  # the write ran live
+    assert answer["stdout"] == "HELLO\n"  # the read was answered from the recording
+    assert [c["answered"] for c in answer["trace"]] == ["live", "recording", "recording"]
+
+
 def test_dry_run_writes_no_file_and_lists_each_write(cli, tmp_path: Path) -> None:
     code = """\
 from generated.servers.demo import write_file, list_files
