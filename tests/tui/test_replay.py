@@ -9,14 +9,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.pilot import Pilot
+from textual.widgets import Static
 
 from codemode_tui.demo_server import scratch_dir
 from codemode_tui.executor import CodeModeConfig
-from codemode_tui.executor.policy import ToolPolicy
+from codemode_tui.executor.policy import Approval, ApprovalRequest, ToolPolicy
 from codemode_tui.tui.app import PlaygroundApp
 from codemode_tui.tui.screens.effect_plan import EMPTY_PLAN, EffectPlanScreen
 from codemode_tui.tui.screens.history import HistoryScreen
 from codemode_tui.tui.screens.run_diff import RunDiffScreen
+from codemode_tui.tui.screens.trace_call import TraceCallScreen
 from codemode_tui.tui.widgets.code_view import CodeView
 from codemode_tui.tui.widgets.history_list import HistoryList, run_mode
 from tests.conftest import demo_stdio_config
@@ -95,6 +97,13 @@ async def test_replay_from_history_with_the_server_stopped_then_a_divergent_edit
         assert [str(trace.get_cell_at((0, 2))), str(trace.get_cell_at((0, 4)))] == ["2", "recording"]
         replay = app.workspace.history.list()[0]
         assert run_mode(replay) == "replay" and replay.replay_of == live.id
+        app.hub.output.activate("tab-trace")
+        trace.focus()
+        await pilot.press("enter")
+        assert isinstance(app.screen, TraceCallScreen)
+        provenance = str(app.screen.query_one("#call-provenance", Static).render())
+        assert "call 1 · line 2 · answered by recording · replayed from recorded call 1" == provenance
+        await pilot.press("escape")
 
         # The replay is in the history with its mode; an edit that writes other content diverges.
         history = await open_history(pilot, app)
@@ -111,8 +120,16 @@ async def test_replay_from_history_with_the_server_stopped_then_a_divergent_edit
         assert diverged.divergences and diverged.divergences[0]["kind"] == "not recorded"
 
 
-async def test_edit_and_replay_with_recorded_reads(tmp_path: Path) -> None:
+async def test_edit_and_replay_with_recorded_reads_asks_before_the_live_write(tmp_path: Path) -> None:
     app = eval_app(tmp_path)
+    asked: list[ApprovalRequest] = []
+
+    async def approve(request: ApprovalRequest) -> Approval:
+        asked.append(request)
+        return Approval("once", by="test")
+
+    app.workspace.policy = ToolPolicy()  # the default: destructive tools ask
+    app.workspace.approver = approve
     async with app.run_test(size=(140, 40)) as pilot:
         await wait_until(pilot, lambda: connected(app), "the demo server")
         await run_in_editor(pilot, app, WRITE_READ)
@@ -120,14 +137,21 @@ async def test_edit_and_replay_with_recorded_reads(tmp_path: Path) -> None:
         await pilot.press("e")  # reopen the code; the pane keeps the run whose reads answer the edit
         await wait_until(pilot, lambda: not isinstance(app.screen, HistoryScreen), "the history to close")
         assert app.hub.output.replay_base is not None
+        assert app.hub.editor.text == WRITE_READ
         edited = app.hub.editor.text.replace('content="hello"', 'content="changed"')
+        asked.clear()
         assert app.hub.output.replay_edited(edited)
         await pane_idle(pilot, app, "the replay with recorded reads")
-        # The write ran live (the file changed), the read answered from the recording (the old text).
+        # The write asked the policy, then ran live (the file changed); the read answered from the recording.
+        assert [(request.tool, request.arguments) for request in asked] == [
+            ("demo__write_file", {"path": "replay.txt", "content": "changed"})
+        ]
         assert (scratch_dir() / "replay.txt").read_text() == "changed"
         assert "HELLO" in app.hub.output.log_widget.plain
-        assert [record.answered for record in app.hub.output.trace.records] == ["live", "recording"]
-        assert app.workspace.history.list()[0].replay_of is not None
+        records = app.hub.output.trace.records
+        assert [record.answered for record in records] == ["live", "recording"]
+        assert records[0].decision == "approved once by test"
+        assert any("replayed with recorded reads" in line for line in app.hub.output.log_widget.plain)
 
 
 async def test_dry_run_shows_the_plan_and_writes_only_for_real(tmp_path: Path) -> None:

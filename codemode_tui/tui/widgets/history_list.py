@@ -99,7 +99,7 @@ class HistoryList(OptionList):
         tags = []
         mode = run_mode(record)
         if mode != "live":
-            tags.append(Content.styled(f" {mode_label(mode)}", "$text-accent"))
+            tags.append(Content.styled(" dry run" if mode == "dry-run" else " replay", "$text-accent"))
         if record.recorded:
             tags.append(Content.styled(" ●", "$text-success"))
         return Content.assemble(
