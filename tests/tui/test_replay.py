@@ -193,6 +193,22 @@ async def test_dry_run_shows_the_plan_and_writes_only_for_real(tmp_path: Path) -
         assert modes == ["live", "dry-run", "dry-run"]
 
 
+async def test_dry_run_answered_from_a_recorded_run(tmp_path: Path) -> None:
+    app = eval_app(tmp_path)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_until(pilot, lambda: connected(app), "the demo server")
+        await run_in_editor(pilot, app, WRITE_READ)
+        live = app.workspace.history.list()[0]
+        (scratch_dir() / "replay.txt").unlink()
+        assert app.hub.output.dry_run(WRITE_READ, recorded=live.id)
+        await wait_until(pilot, lambda: shown(app, EffectPlanScreen), "the effect plan")
+        plan = app.screen
+        assert isinstance(plan, EffectPlanScreen)
+        assert [(call.tool, call.answered) for call in plan.effects] == [("demo__write_file", "recording")]
+        assert not (scratch_dir() / "replay.txt").exists()
+        await pilot.press("escape")
+
+
 async def test_dry_run_of_read_only_code_has_an_empty_plan(tmp_path: Path) -> None:
     app = eval_app(tmp_path)
     async with app.run_test(size=(140, 40)) as pilot:

@@ -164,8 +164,13 @@ class OutputPane(Vertical):
             return False
         return self.replay(self.replay_base, code=code, reads_only=True)
 
-    def dry_run(self, code: str) -> bool:
-        """Run ``code`` with every call that is not read-only held back, then show the effect plan."""
+    def dry_run(self, code: str, *, recorded: RunRecord | str | None = None) -> bool:
+        """Run ``code`` with every call that is not read-only held back, then show the effect plan.
+
+        A held-back call gets a placeholder built from the tool's output schema,
+        or, with ``recorded`` (a past run), that run's recorded answer when it
+        made the same call, so the code after it sees a real value.
+        """
         workspace = self._workspace()
         if workspace is None:
             return False
@@ -173,11 +178,13 @@ class OutputPane(Vertical):
             self.notify("Nothing to run: the editor is empty.", severity="warning")
             return False
         label = "▶ dry run: calls that are not read-only are held back"
+        if recorded is not None:
+            label += f", answered from run {recorded if isinstance(recorded, str) else recorded.id} where it made them"
         self.start_run(label)
         self._started = time.monotonic()
         self._mode = "dry-run"
         self.post_message(self.RunStarted(label, self._mode))
-        self._dry_run(workspace, code)
+        self._dry_run(workspace, code, recorded)
         return True
 
     def run_for_real(self, code: str) -> bool:
@@ -257,12 +264,23 @@ class OutputPane(Vertical):
         self.post_message(RunFinished(run_status(result), result))
 
     @work(group="run", exclusive=True, exit_on_error=False)
-    async def _dry_run(self, workspace: Workspace, code: str) -> None:
+    async def _dry_run(self, workspace: Workspace, code: str, recorded: RunRecord | str | None) -> None:
+        from ...executor.recording import RecordingError
+
         on_output, on_tool_call = self._callbacks()
         try:
+            recording = None if recorded is None else await asyncio.to_thread(workspace.recording_of, recorded)
             result = await workspace.run(
-                code, source="playground", on_output=on_output, on_tool_call=on_tool_call, dry_run=True
+                code,
+                source="playground",
+                on_output=on_output,
+                on_tool_call=on_tool_call,
+                dry_run=True,
+                replay=recording,
             )
+        except RecordingError as exc:  # the run or its recording is gone: nothing ran
+            self.post_message(RunFinished("failed", None, f"cannot answer from the recording: {exc}"))
+            return
         except asyncio.CancelledError:
             self.post_message(RunFinished("cancelled", None, "stopped before the sandbox was ready"))
             raise
