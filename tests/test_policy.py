@@ -223,16 +223,17 @@ async def test_a_slow_approver_does_not_trip_the_run_timeout() -> None:
         await asyncio.sleep(1.2)
         return Approval("once", by="a slow person")
 
-    code = WRITE.format(path="slow.txt") + "import asyncio\nawait asyncio.sleep(0.1)\n'done'"
+    # An "ask" on a tool that touches no disk: only the person's time is long, never the call's.
+    ask = "from generated.servers.demo import calculate\nawait calculate(a=1, b=2)\n"
     async with workspace() as ws:
         await ws.start()
-        result = await ws.run(code, approver=slow, timeout=0.6)
+        await ws.registry.call_tool("demo__calculate", {"a": 0, "b": 0})  # the server's first call is slow
+        ws.policy = ToolPolicy.from_dict({"tools": {"demo__calculate": "ask"}})
+        result = await ws.run(ask + "import asyncio\nawait asyncio.sleep(0.1)\n'done'", approver=slow, timeout=0.6)
         assert result.success and not result.timed_out, result.error
-        assert result.value == "done" and (scratch_dir() / "slow.txt").read_text() == "x"
+        assert result.value == "done" and result.trace[0].decision == "approved once by a slow person"
         # The clock runs again after the answer: code that then overstays is still stopped.
-        late = await ws.run(
-            WRITE.format(path="late.txt") + "import asyncio\nawait asyncio.sleep(3)", approver=slow, timeout=0.6
-        )
+        late = await ws.run(ask + "import asyncio\nawait asyncio.sleep(3)", approver=slow, timeout=0.6)
         assert late.timed_out
 
 
@@ -279,3 +280,28 @@ async def test_local_kernel_approval_shows_the_code_line_and_a_denial_is_caught(
         ]
         assert [c.decision for c in result.trace] == ["denied by kim", "approved once by kim"]
         assert (scratch_dir() / "kernel.txt").read_text() == "k"
+
+
+async def test_gathered_calls_waiting_together_pause_the_clock_once() -> None:
+    """Two calls ask at once; the person takes longer than the run's timeout; both run."""
+    waiting: list[float] = []
+
+    async def approver(request: ApprovalRequest) -> Approval:
+        waiting.append(request.arguments["a"])
+        await asyncio.sleep(1.0)
+        return Approval("once", by="pat")
+
+    code = (
+        "import asyncio\n"
+        "from generated.servers.demo import calculate\n"
+        "both = await asyncio.gather(calculate(a=1, b=1), calculate(a=2, b=2))\n"
+        "await asyncio.sleep(0.2)\n"
+        "both"
+    )
+    async with workspace() as ws:
+        await ws.start()
+        await ws.registry.call_tool("demo__calculate", {"a": 0, "b": 0})  # the server's first call is slow
+        ws.policy = ToolPolicy.from_dict({"tools": {"demo__calc*": "ask"}})
+        result = await ws.run(code, approver=approver, timeout=0.7)
+        assert result.success and result.value == [2.0, 4.0], result.error
+        assert sorted(waiting) == [1, 2]

@@ -331,3 +331,13 @@ async def test_replay_reads_answers_reads_from_the_recording_and_sends_writes_li
         unattended = await ws.replay(run_id, code=edited.replace("b.txt", "c.txt"), reads_only=True)
         assert unattended.error is not None and "denied by policy" in unattended.error.message
         assert not (scratch_dir() / "c.txt").exists()
+
+
+async def test_replay_of_a_run_without_calls_and_of_an_unknown_run() -> None:
+    async with workspace() as ws:
+        plain = await ws.run("print('no tools')\n6 * 7")
+        assert plain.success and not ws.history.list()[0].recorded
+        replayed = await ws.replay(ws.history.list()[0].id)
+        assert (replayed.stdout, replayed.value, replayed.divergences) == ("no tools\n", 42, [])
+        with pytest.raises(RecordingError, match="no run 'nope' in the history"):
+            await ws.replay("nope")
