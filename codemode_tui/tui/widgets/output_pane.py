@@ -142,11 +142,11 @@ class OutputPane(Vertical):
         if workspace is None:
             return False
         run_id = record if isinstance(record, str) else record.id
+        what = f"the edited code of run {run_id}" if code is not None else f"run {run_id}"
         if reads_only:
-            label = f"▶ replaying {'the edited code' if code is not None else 'run ' + run_id} with the recorded reads"
-            label += f" of run {run_id}" if code is not None else ""
+            label = f"▶ replaying {what}: read-only calls from its recording, the others live"
         else:
-            label = f"▶ replaying run {run_id} from its recording (no server is called)"
+            label = f"▶ replaying {what} from its recording (no server is called)"
         self.start_run(label)
         self._started = time.monotonic()
         self._mode = "replay-reads" if reads_only else "replay"
