@@ -221,6 +221,7 @@ class PlaygroundApp(App[None]):
         from .screens.approval import ApprovalScreen
 
         self.approvals_waiting += 1
+        self._tell_waiting()
         try:
             async with self._approval_turn:
                 future: asyncio.Future[Approval | None] = asyncio.get_running_loop().create_future()
@@ -239,9 +240,18 @@ class PlaygroundApp(App[None]):
                     raise
         finally:
             self.approvals_waiting -= 1
+            self._tell_waiting()
             if self.main_screen is not None and self.main_screen.ui_alive:
                 self.main_screen.approval_done(request)
         return approval if approval is not None else Approval("deny", by="the playground", note="dialog closed")
+
+    def _tell_waiting(self) -> None:
+        """The dialog on screen says how many calls wait behind it."""
+        from .screens.approval import ApprovalScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, ApprovalScreen):
+                screen.set_waiting(max(0, self.approvals_waiting - 1))
 
     # -- serving agents (--serve) ------------------------------------------------------------
 

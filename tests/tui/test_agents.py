@@ -47,7 +47,8 @@ def serve_token(monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def serving_app(tmp_path: Path, **kwargs: Any) -> PlaygroundApp:
-    app = app_with(demo_stdio_config(), tmp_path=tmp_path, serve=True, serve_port=free_port(), **kwargs)
+    kwargs.setdefault("serve", True)
+    app = app_with(demo_stdio_config(), tmp_path=tmp_path, serve_port=free_port(), **kwargs)
     app.workspace.executor_config = CodeModeConfig(sandbox="eval")  # the isolation is not the point here
     return app
 

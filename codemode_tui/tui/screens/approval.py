@@ -56,11 +56,15 @@ class ApprovalScreen(ModalScreen["Approval | None"]):
         self.waiting = waiting
         """Other calls queued behind this one (each gets its own dialog in turn)."""
 
+    def _who(self) -> str:
+        request = self.request
+        if request.session:
+            return f"an agent (session {request.session[:8]})"
+        return f"your run ({request.source})" if request.source else "your run"
+
     def compose(self) -> ComposeResult:
         request = self.request
-        who = f"an agent (session {request.session[:8]})" if request.session else "your run"
-        if request.source and not request.session:
-            who = f"your run ({request.source})"
+        who = self._who()
         with Vertical(classes="dialog wide tall", id="approval"):
             yield Static(
                 Content.assemble(
@@ -96,7 +100,7 @@ class ApprovalScreen(ModalScreen["Approval | None"]):
         lines = [
             Content.assemble(Content.styled("server      ", muted), Content(request.server or "?")),
             Content.assemble(Content.styled("asked by    ", muted), Content(who)),
-            Content.assemble(Content.styled("why         ", muted), Content(f"{request.reason} is 'ask'")),
+            Content.assemble(Content.styled("why         ", muted), Content(request.reason)),
             Content.assemble(Content.styled("annotations ", muted), Content(hints)),
         ]
         if self.waiting:
@@ -104,8 +108,15 @@ class ApprovalScreen(ModalScreen["Approval | None"]):
             lines.append(Content.styled(more, "$text-warning"))
         return Content("\n").join(lines)
 
+    def set_waiting(self, waiting: int) -> None:
+        """Another call started (or stopped) waiting behind this one."""
+        self.waiting = waiting
+        if self.is_mounted:
+            self.query_one("#approval-summary", Static).update(self._summary(self._who()))
+
     def on_mount(self) -> None:
         request = self.request
+        self.query_one("#approval-summary", Static).update(self._summary(self._who()))  # waiting may have moved
         if request.code_line:
             self.query_one("#approval-line", CodeView).show(request.code_line.strip(), "python")
         self.query_one("#approval-arguments", CodeView).show(pretty_json(request.arguments), "json")
