@@ -690,6 +690,8 @@ class Workspace:
         gates: list[CallGate] = []
         mode = "live"
         if dry_run:
+            if replay is not None and replay_reads:  # the reads from the recording too, on request
+                gates.append(ReplayGate(replay, reads_only=True))
             gates.append(DryRunGate(replay))
             mode = "dry-run"
         elif replay is not None:

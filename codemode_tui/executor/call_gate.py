@@ -129,18 +129,19 @@ class PlannedCall:
         return asdict(self)
 
 
-def placeholder_for(schema: dict[str, Any] | None, name: str) -> Any:
+def placeholder_for(schema: dict[str, Any] | None, name: str, tool: str | None = None) -> Any:
     """A value of the shape the tool's output schema describes, so code after the call keeps going.
 
     The shape the code receives: a schema that only wraps a plain value
-    (``{"result": ...}``) gives that value, as a live call's result is unwrapped.
+    (``{"result": ...}``) gives that value, as a live call's result is unwrapped;
+    ``tool`` is the tool's own (unqualified) name, which such a wrapper's title carries.
     """
     from ..codegen.binding import sample_value
     from ..results import wrapped_result_schema
 
     if not schema:
         return f"(dry run: {name} was not called)"
-    inner = wrapped_result_schema(schema, name)
+    inner = wrapped_result_schema(schema, tool or name.partition("__")[2] or name)
     return sample_value(inner if inner is not None else schema, schema)
 
 
@@ -165,7 +166,7 @@ class DryRunGate:
                 answer = GateAnswer(found[1].result, found[1].tagged, "recording")
         if answer is None:
             schema = tool.output_schema if tool is not None else None
-            text, tagged = encode_value(placeholder_for(schema, record.name))
+            text, tagged = encode_value(placeholder_for(schema, record.name, record.tool))
             answer = GateAnswer(text, tagged, "placeholder")
         record.answered = answer.source
         record.decision = f"dry run: not called, answered from the {answer.source}"

@@ -404,9 +404,9 @@ class CodeModeExecutor:
         and divergences land on the result, and ``mode`` names the kind of run.
         Runs of one executor take turns.
         """
-        mode = self.config.check if check is None else check
-        if mode not in CHECK_MODES:
-            raise ValueError(f"unknown check {mode!r}; choose 'warn', 'block' or 'off'")
+        check_mode = self.config.check if check is None else check
+        if check_mode not in CHECK_MODES:
+            raise ValueError(f"unknown check {check_mode!r}; choose 'warn', 'block' or 'off'")
         run_id = uuid.uuid4().hex
         result = RunResult(run_id=run_id, sandbox=self.config.sandbox, mode=mode)
         started = time.perf_counter()
@@ -418,11 +418,11 @@ class CodeModeExecutor:
                     result.error = RunError("SandboxError", str(exc))
                     return result
                 started = time.perf_counter()
-                if mode != "off":
+                if check_mode != "off":
                     found = await self._checker.diagnose(code, self.bindings_path)
                     if found is not None:
                         result.checked, result.diagnostics = True, found
-                    if mode == "block" and found and has_errors(found):
+                    if check_mode == "block" and found and has_errors(found):
                         result.error = RunError("CheckError", blocking_summary(found))
                         result.notes.append(NOTE_BLOCKED)
                         return result
