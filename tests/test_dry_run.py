@@ -12,8 +12,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from codemode_tui import MCPServerConfig, ToolRegistry
 from codemode_tui.demo_server import scratch_dir
 from codemode_tui.executor import CodeModeConfig
@@ -70,12 +68,6 @@ async def test_a_dry_run_writes_nothing_and_plans_each_write_with_arguments_and_
         assert (scratch_dir() / "plan" / "b.txt").read_text() == "second"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DryRunGate passes the qualified name (demo__write_file) to placeholder_for, so "
-    "wrapped_result_schema never matches the 'write_fileOutput' title and the code gets "
-    "{'result': ...} where a live call gives a plain str",
-)
 async def test_a_placeholder_for_a_wrapped_plain_result_has_the_live_shape() -> None:
     code = "from generated.servers.demo import write_file\nawait write_file(path='w.txt', content='c')"
     async with workspace() as ws:
@@ -201,11 +193,6 @@ async def test_git_server_dry_run_holds_back_add_and_commit_then_runs_and_replay
         assert git(repo, "rev-list", "--count", "HEAD") == "2\n"  # the replay committed nothing
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Workspace._gates ignores replay_reads when dry_run is set (only a DryRunGate is added), so a "
-    "dry run cannot take its read-only calls from a recording as the issue asks ('or from a recording on request')",
-)
 async def test_a_dry_run_can_take_its_reads_from_a_recording() -> None:
     code = WRITES.replace("plan/", "rec/")
     async with workspace() as ws:

@@ -120,18 +120,16 @@ async def test_replay_with_every_server_stopped_gives_the_same_output_and_value(
         assert again.replay_of == ws.history.list()[1].id
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="CodeModeExecutor.execute reuses its `mode` parameter for the type-check mode, "
-    "so RunResult.mode (and the history's mode) is 'warn'/'off' instead of the run's mode",
-)
 async def test_a_replay_is_recorded_in_the_history_as_a_replay() -> None:
     async with workspace() as ws:
         await ws.start()
         live = await ws.run("from generated.servers.demo import calculate\nawait calculate(a=1, b=2)")
         replayed = await ws.replay(ws.history.list()[0].id)
-        assert (live.mode, replayed.mode) == ("live", "replay")
-        assert [r.mode for r in ws.history.list()] == ["replay", "live"]
+        planned = await ws.run(
+            "from generated.servers.demo import write_file\nawait write_file(path='m', content='')", dry_run=True
+        )
+        assert (live.mode, replayed.mode, planned.mode) == ("live", "replay", "dry-run")
+        assert [r.mode for r in ws.history.list()] == ["dry-run", "replay", "live"]
 
 
 async def test_replay_of_a_run_whose_server_was_removed_uses_the_recorded_catalog(isolated_home: Path) -> None:
