@@ -51,6 +51,10 @@ if TYPE_CHECKING:  # the engine is imported by a worker after the first frame
 SERVE_HOST = "127.0.0.1"
 
 
+class WorkspaceLoading(RuntimeError, AttributeError):
+    """``app.workspace`` before the engine has loaded (an AttributeError too: ``getattr(app, "workspace", None)``)."""
+
+
 class PlaygroundApp(App[None]):
     """Explore MCP servers, preview bindings and run Code Mode snippets."""
 
@@ -127,7 +131,7 @@ class PlaygroundApp(App[None]):
     def workspace(self) -> Workspace:
         """The engine façade; only there once loaded (see :attr:`engine_ready`)."""
         if self._workspace is None:
-            raise RuntimeError("the workspace is still loading")
+            raise WorkspaceLoading("the workspace is still loading")
         return self._workspace
 
     @property
@@ -268,11 +272,9 @@ class PlaygroundApp(App[None]):
             return
         port = self.serve_port or _free_port()
         ready = asyncio.Event()
-        serve_http = getattr(server_mode, "serve_http", None)
-        if serve_http is not None:
-            task = asyncio.ensure_future(serve_http(workspace, host=SERVE_HOST, port=port, token=token, ready=ready))
-        else:
-            task = asyncio.ensure_future(_serve_http(workspace, port=port, token=token, ready=ready))
+        task = asyncio.ensure_future(
+            server_mode.serve_http(workspace, host=SERVE_HOST, port=port, token=token, ready=ready)
+        )
         waiter = asyncio.ensure_future(ready.wait())
         try:
             await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
@@ -435,114 +437,3 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind((SERVE_HOST, 0))
         return int(sock.getsockname()[1])
-
-
-async def _serve_http(workspace: Workspace, *, port: int, token: str, ready: asyncio.Event) -> None:
-    """The meta-tools over streamable HTTP on loopback, behind the bearer token, until cancelled.
-
-    Each MCP session gets its own sandbox; a session that ends (``DELETE``) or
-    idles gives it back.  Signals stay the app's (uvicorn's handlers would take
-    ctrl+c from the terminal).
-    """
-    import uvicorn
-
-    from ..server_mode import BearerAuth, build_server
-
-    server = build_server(workspace)
-    app = server.streamable_http_app(
-        host=SERVE_HOST, session_idle_timeout=workspace.session_idle_timeout, max_sessions=workspace.max_sessions * 4
-    )
-    ended: set[asyncio.Task[bool]] = set()
-
-    def end_session(session: str) -> None:
-        task = asyncio.ensure_future(workspace.close_session(session))
-        ended.add(task)
-        task.add_done_callback(ended.discard)
-
-    config = uvicorn.Config(
-        BearerAuth(_NoteSessions(app, workspace), token, end_session),
-        host=SERVE_HOST,
-        port=port,
-        log_level="warning",
-        lifespan="on",
-    )
-
-    class QuietServer(uvicorn.Server):
-        def capture_signals(self) -> contextlib.AbstractContextManager[None]:
-            return contextlib.nullcontext()
-
-    http = QuietServer(config)
-
-    async def reap() -> None:
-        period = max(0.5, min(30.0, workspace.session_idle_timeout / 4))
-        while True:
-            await asyncio.sleep(period)
-            await workspace.close_idle_sessions()
-
-    async def started() -> None:
-        while not http.started:
-            await asyncio.sleep(0.02)
-        ready.set()
-
-    serving = asyncio.ensure_future(http.serve())
-    watchers = [asyncio.ensure_future(reap()), asyncio.ensure_future(started())]
-    try:
-        await asyncio.shield(serving)  # cancelled: uvicorn is asked to exit, and given the time to
-    except asyncio.CancelledError:
-        http.should_exit = True
-        with contextlib.suppress(BaseException):
-            await asyncio.wait_for(serving, 5)
-        raise
-    finally:
-        for watcher in watchers:
-            watcher.cancel()
-
-
-class _NoteSessions:
-    """ASGI middleware telling the workspace of each client session (with its client's name) for the Agents view."""
-
-    def __init__(self, app: Any, workspace: Workspace) -> None:
-        self.app = app
-        self.workspace = workspace
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope.get("method") != "POST":
-            await self.app(scope, receive, send)
-            return
-        headers = dict(scope.get("headers") or [])
-        known = headers.get(b"mcp-session-id", b"").decode("latin-1")
-        body = bytearray()
-
-        async def receiving() -> Any:
-            message = await receive()
-            if message.get("type") == "http.request" and len(body) < 65536:
-                body.extend(message.get("body", b""))
-            return message
-
-        async def sending(message: Any) -> None:
-            if message.get("type") == "http.response.start" and not known:
-                given = dict(message.get("headers") or []).get(b"mcp-session-id", b"").decode("latin-1")
-                client = _client_name(bytes(body))
-                if given:
-                    self.workspace.note_session(given, client)
-            await send(message)
-
-        if known:
-            self.workspace.note_session(known)
-        await self.app(scope, receiving, sending)
-
-
-def _client_name(body: bytes) -> str:
-    """``name version`` from an ``initialize`` request's ``clientInfo`` ("" for anything else)."""
-    import json
-
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return ""
-    if not isinstance(data, dict) or data.get("method") != "initialize":
-        return ""
-    info = (data.get("params") or {}).get("clientInfo") or {}
-    if not isinstance(info, dict):
-        return ""
-    return " ".join(str(part) for part in (info.get("name"), info.get("version")) if part)

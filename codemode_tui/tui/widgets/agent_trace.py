@@ -20,7 +20,7 @@ from .trace_table import TraceTable, record_ok
 if TYPE_CHECKING:
     from ...executor.run_result import ToolCallRecord
 
-COLUMNS = ("n", "tool", "line", "decision", "time", "status")
+COLUMNS = ("n", "tool", "line", "time", "status", "decision")
 
 
 def decision_style(decision: str | None) -> str:
@@ -31,6 +31,14 @@ def decision_style(decision: str | None) -> str:
     if text.startswith("approved"):
         return "$text-warning"
     return "$text-muted"
+
+
+def short_decision(decision: str | None) -> str:
+    """A gate's decision in fewer words ("allowed by default for read-only"), for a narrow column."""
+    text = decision or ""
+    if " the default for " in text and text.endswith(" tools"):
+        text = text.replace(" the default for ", " default for ").removesuffix(" tools")
+    return text
 
 
 class AgentTrace(DataTable[Content]):
@@ -45,12 +53,13 @@ class AgentTrace(DataTable[Content]):
         self.records: list[ToolCallRecord] = []
 
     def on_mount(self) -> None:
+        # Fixed widths: the rows arrive one by one while the view may be hidden.
         self.add_column("#", key="n", width=3)
-        self.add_column("tool", key="tool")
+        self.add_column("tool", key="tool", width=22)
         self.add_column("line", key="line", width=4)
-        self.add_column("decision", key="decision")
-        self.add_column("time", key="time", width=8)
-        self.add_column("status", key="status")
+        self.add_column("time", key="time", width=7)
+        self.add_column("status", key="status", width=7)
+        self.add_column("decision", key="decision", width=48)
 
     def show(self, records: list[ToolCallRecord]) -> None:
         """Replace the rows with ``records`` (another run was selected)."""
@@ -77,15 +86,15 @@ class AgentTrace(DataTable[Content]):
         elif ok:
             status = Content.styled("ok", "$text-success")
         else:
-            status = Content.styled(f"error: {record.error}" if record.error else "error", "$text-error")
-        decision = record.decision or ("from the recording" if record.answered == "recording" else "")
+            status = Content.styled("error", "$text-error")  # the message: in the call (enter)
+        decision = short_decision(record.decision) or ("from the recording" if record.answered == "recording" else "")
         return (
             Content(str(number)),
             Content(record.name),
             Content(str(record.line) if record.line else ""),
-            Content.styled(decision, decision_style(record.decision)),
             Content(format_duration(record.duration) if ok is not None else "…"),
             status,
+            Content.styled(decision, decision_style(record.decision)),
         )
 
     def action_open_call(self) -> None:

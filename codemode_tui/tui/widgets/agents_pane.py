@@ -313,7 +313,7 @@ class AgentsPane(Vertical):
                         Content.styled(f"{GLYPHS[state]} ", STATE_STYLES[state]),
                         Content.styled(f"#{run.number} ", "bold"),
                         Content.styled(f"{calls} call{'s' if calls != 1 else ''} ", "$text-muted"),
-                        Content(_code_summary(run.code)),
+                        Content(_code_summary(run.code, 22)),
                     ),
                     id=run.key,
                 )
@@ -410,10 +410,10 @@ class AgentsPane(Vertical):
         self.post_message(self.ActionRequested(action, session, run))
 
 
-def _code_summary(code: str) -> str:
+def _code_summary(code: str, limit: int) -> str:
     """The first line of the code that is not an import (what the run does, at a glance)."""
     for line in code.splitlines():
         text = line.strip()
         if text and not text.startswith(("from ", "import ", "#")):
-            return first_line(text, 60)
-    return first_line(code, 60)
+            return first_line(text, limit)
+    return first_line(code, limit)
