@@ -184,3 +184,22 @@ async def test_serve_info_shows_the_url_and_copies_the_token(tmp_path: Path) -> 
         async with httpx2.AsyncClient(timeout=10) as http:
             refused = await http.post(info.url, json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
         assert refused.status_code == 401
+
+
+async def test_rerunning_an_agents_run_runs_its_code_again_in_the_sessions_sandbox(tmp_path: Path) -> None:
+    app = serving_app(tmp_path)
+    async with app.run_test(size=(130, 40)) as pilot:
+        await ready(pilot, app)
+        async with agent(app) as session:
+            code = "count = globals().get('count', 0) + 1\ncount"
+            assert answer(await session.call_tool("execute_code", {"code": code, "check": "off"}))["value"] == 1
+            await pilot.press("ctrl+t")
+            pane = app.hub.agents
+            await wait_until(pilot, lambda: bool(pane.runs) and next(iter(pane.runs.values())).result, "the run")
+            await pilot.press("r")
+            hub = app.hub
+            await wait_until(pilot, lambda: hub.runs_recorded == 1 and not hub.running, "the re-run")
+            assert hub.output.query_one("#result").text == "2"  # type: ignore[attr-defined]  # its variables
+            assert hub.attached is None  # a re-run does not attach the editor
+            view = next(iter(pane.views.values()))
+            assert [run.source for run in view.runs] == ["serve", "playground"]
