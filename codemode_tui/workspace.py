@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import importlib
 import logging
 import shutil
 import sys
@@ -121,6 +122,13 @@ class AgentSession:
     last_seen: float = field(default_factory=time.time)
     runs: int = 0
     closed: bool = False
+
+
+def _warm_jsonschema() -> None:
+    try:
+        importlib.import_module("jsonschema")
+    except ImportError:
+        pass
 
 
 def demo_server_config() -> MCPServerConfig:
@@ -387,7 +395,13 @@ class Workspace:
     # -- engine -----------------------------------------------------------------
 
     async def start(self) -> dict[str, DiscoveryOutcome]:
-        """Connect to every enabled server and discover its tools (concurrently)."""
+        """Connect to every enabled server and discover its tools (concurrently).
+
+        Meanwhile ``jsonschema`` is imported on a worker thread: the MCP SDK
+        imports it on the event loop at the first call of a tool with an output
+        schema (seconds on a busy machine, a frozen playground meanwhile).
+        """
+        asyncio.get_running_loop().run_in_executor(None, _warm_jsonschema)
         return await self.registry.discover_all()
 
     def load_cached_tools(self) -> dict[str, CachedTools]:

@@ -341,11 +341,6 @@ async def test_replay_of_a_run_without_calls_and_of_an_unknown_run() -> None:
             await ws.replay("nope")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="no run note says a result was too large to keep: the issue asks for one, the executor adds none "
-    "when scope.recording.dropped > 0",
-)
 async def test_a_run_whose_result_was_not_kept_says_so_in_its_notes() -> None:
     code = (
         "from generated.servers.demo import calculate\n"

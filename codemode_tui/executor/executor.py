@@ -497,6 +497,11 @@ class CodeModeExecutor:
         result.stdout, result.stderr = output.stdout, output.stderr
         result.trace = list(scope.trace)
         result.recording = scope.recording
+        if scope.recording.dropped:
+            result.notes.append(
+                f"recording: {scope.recording.dropped} result(s) over the {scope.recording.max_bytes:,}-byte "
+                "budget (max_recording_bytes) were not kept; a replay that needs them reports a divergence"
+            )
         result.effects = effects_of(gates)
         result.divergences = divergences_of(gates)
         if output.truncated:
