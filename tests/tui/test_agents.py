@@ -203,3 +203,23 @@ async def test_rerunning_an_agents_run_runs_its_code_again_in_the_sessions_sandb
             assert hub.attached is None  # a re-run does not attach the editor
             view = next(iter(pane.views.values()))
             assert [run.source for run in view.runs] == ["serve", "playground"]
+
+
+async def test_replaying_an_agents_run_answers_from_its_recording_with_the_server_stopped(tmp_path: Path) -> None:
+    app = serving_app(tmp_path)
+    async with app.run_test(size=(130, 40)) as pilot:
+        await ready(pilot, app)
+        async with agent(app) as session:
+            live = answer(await session.call_tool("execute_code", {"code": COMPOSE, "check": "off"}))
+        pane = app.hub.agents
+        run = next(iter(pane.runs.values()))
+        await wait_until(pilot, lambda: run.history_id is not None, "the run's history entry")
+        await app.workspace.registry.connection("demo").close()  # no server to answer any more
+        await pilot.press("ctrl+t")
+        pane.run_list.focus()
+        await pilot.press("p")
+        hub = app.hub
+        await wait_until(pilot, lambda: hub.runs_recorded == 1 and not hub.running, "the replay")
+        assert hub.output.log_widget.plain[1] == live["stdout"].strip()  # the same output
+        assert json.loads(hub.output.query_one("#result").text) == live["value"]  # type: ignore[attr-defined]
+        assert [record.answered for record in hub.output.trace.records] == ["recording", "recording"]

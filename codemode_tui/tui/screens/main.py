@@ -29,7 +29,7 @@ import gc
 import time
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, assert_never, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -374,12 +374,20 @@ class MainScreen(Screen[None]):
         return first_key(self.app, "cancel-run")
 
     def start_run(
-        self, code: str, what: str, *, values: dict[str, Any] | None = None, snippet: str | None = None
+        self,
+        code: str,
+        what: str,
+        *,
+        values: dict[str, Any] | None = None,
+        snippet: str | None = None,
+        replay: str | None = None,
     ) -> None:
         """Run ``code`` in the sandbox; output, calls and the result arrive as messages.
 
         ``values`` are a snippet's parameters, set in the sandbox before ``code``
-        runs; ``snippet`` names the snippet in the run history.
+        runs; ``snippet`` names the snippet in the run history.  ``replay``: the
+        history id of a recorded run whose recording answers every call (no
+        server is contacted), in the playground's own sandbox.
         """
         workspace = self._engine_or_say()
         if workspace is None:
@@ -407,18 +415,27 @@ class MainScreen(Screen[None]):
                 f"Running despite {errors} type error{'s' if errors != 1 else ''} (underlined in the editor).",
                 severity="warning",
             )
-        session = self._run_session = self.attached
-        if session is None:
+        session = self._run_session = None if replay is not None else self.attached
+        if replay is not None:
+            self.output.start_run(f"▶ replaying {what} from its recording (no server is contacted)")
+        elif session is None:
             self.output.run(workspace, code, f"▶ running {what}", values=values or {}, snippet=snippet)
             return
-        self.output.start_run(f"▶ running {what} in agent session {self._session_label(session)}")
-        self._run_in_session(workspace, session, code, values or {}, snippet)
+        else:
+            self.output.start_run(f"▶ running {what} in agent session {self._session_label(session)}")
+        self._run_in_session(workspace, session, code, values or {}, snippet, replay)
 
     @work(group="session-run", exclusive=True, exit_on_error=False)
     async def _run_in_session(
-        self, workspace: Workspace, session: str, code: str, values: dict[str, Any], snippet: str | None
+        self,
+        workspace: Workspace,
+        session: str | None,
+        code: str,
+        values: dict[str, Any],
+        snippet: str | None,
+        replay: str | None = None,
     ) -> None:
-        """An editor run in an agent session's sandbox; shown by the output pane like the others."""
+        """An editor run in an agent session's sandbox, or a replay; shown by the output pane like the others."""
         output = self.output
 
         def on_output(stream: str, text: str) -> None:
@@ -428,15 +445,18 @@ class MainScreen(Screen[None]):
             output.post_message(RunToolCall(record))
 
         try:
-            result = await workspace.run(
-                code,
-                values=values,
-                snippet=snippet,
-                source="playground",
-                session=session,
-                on_output=on_output,
-                on_tool_call=on_tool_call,
-            )
+            if replay is not None:
+                result = await workspace.replay(replay, on_output=on_output, on_tool_call=on_tool_call)
+            else:
+                result = await workspace.run(
+                    code,
+                    values=values,
+                    snippet=snippet,
+                    source="playground",
+                    session=session,
+                    on_output=on_output,
+                    on_tool_call=on_tool_call,
+                )
         except asyncio.CancelledError:
             output.post_message(RunFinished("cancelled", None, "stopped before the sandbox was ready"))
             raise
@@ -459,6 +479,10 @@ class MainScreen(Screen[None]):
             return
         if not self.running:
             return
+        if self._run_session is None:
+            for worker in self.workers:  # a replay still waiting for the sandbox to start
+                if worker.group == "session-run":
+                    worker.cancel()
         if self._run_session is not None:
             if not workspace.interrupt_session(self._run_session):
                 for worker in self.workers:  # still waiting for the sandbox to start
@@ -874,6 +898,17 @@ class MainScreen(Screen[None]):
                     self.notify("Highlight a run first.", severity="warning")
                     return
                 self.rerun_agent_run(run)
+            case "replay":
+                if run is None or run.history_id is None:
+                    self.notify("Highlight a finished run first: a run is replayed from its recording.")
+                    return
+                if self.running:
+                    self.notify(f"A run is already going; {self.stop_key()} stops it.", severity="warning")
+                    return
+                self.start_run(run.code, f"run {run.number} of agent session", replay=run.history_id)
+                self._hide_agents()
+            case _:
+                assert_never(message.action)
 
     def _hide_agents(self) -> None:
         if self.has_class("-show-agents"):

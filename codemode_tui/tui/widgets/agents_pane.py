@@ -7,7 +7,7 @@ the calls so far with their decisions, the result) and shows the sessions, the
 runs of the highlighted session, and the highlighted run, growing live.
 
 What a person does with a run (stop it, open it in the editor, attach the
-editor to its session, re-run it) goes up as :class:`AgentsPane.ActionRequested`;
+editor to its session, re-run it, replay it from its recording) goes up as :class:`AgentsPane.ActionRequested`;
 the main screen owns runs and the editor.
 """
 
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from ...executor.run_result import RunResult, ToolCallRecord
     from ...workspace import AgentSession
 
-AgentAction = Literal["stop", "open", "attach", "rerun"]
+AgentAction = Literal["stop", "open", "attach", "rerun", "replay"]
 RunState = Literal["running", "waiting", "ok", "error", "stopped"]
 
 #: Runs kept per session (the oldest are forgotten; the history keeps them all).
@@ -116,6 +116,13 @@ class AgentsPane(Vertical):
             tooltip="The editor's next runs go to this session's sandbox (its variables)",
         ),
         Binding("r", "request('rerun')", "Re-run", id="agents-rerun", tooltip="Run the code again"),
+        Binding(
+            "p",
+            "request('replay')",
+            "Replay",
+            id="agents-replay",
+            tooltip="Run it again with every call answered from its recording (no server contacted)",
+        ),
         Binding("s", "request('stop')", "Stop run", id="agents-stop", tooltip="Stop the session's run (or ctrl+c)"),
     ]
 
