@@ -392,11 +392,21 @@ class PlaygroundApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "stop_under_dialog":
             hub = self.main_screen
-            return hub is not None and self.screen is not hub and hub.running
+            return hub is not None and self.screen is not hub and (hub.running or self._asking_session() is not None)
         return True
 
+    def _asking_session(self) -> str | None:
+        """The agent session whose call the approval dialog on top asks about (ctrl+c stops its run)."""
+        from .screens.approval import ApprovalScreen
+
+        screen = self.screen
+        return screen.request.session if isinstance(screen, ApprovalScreen) else None
+
     def action_stop_under_dialog(self) -> None:
-        if self.main_screen is not None:
+        session = self._asking_session()
+        if session is not None and self._workspace is not None:
+            self._workspace.interrupt_session(session)
+        elif self.main_screen is not None:
             self.main_screen.action_cancel_run()
 
     def action_set_theme(self, name: str) -> None:

@@ -135,3 +135,17 @@ async def ready_without_serving(pilot: Any, app: Any) -> None:
     from .helpers import connected
 
     await wait_until(pilot, lambda: connected(app), "the demo server")
+
+
+async def test_ctrl_c_in_the_dialog_stops_the_agents_waiting_run(tmp_path: Path) -> None:
+    app = serving_app(tmp_path)
+    async with app.run_test(size=(130, 40)) as pilot:
+        await ready(pilot, app)
+        async with agent(app) as session:
+            call = execute(session, WRITE)
+            await dialog(pilot)
+            await pilot.press("ctrl+c")  # the stop key, as for the person's own run
+            result = answer(await asyncio.wait_for(call, 30))
+            assert result["error"] is not None and result["value"] is None, result
+            await wait_until(pilot, lambda: not isinstance(app.screen, ApprovalScreen), "the dialog to close")
+        assert not (scratch_dir() / "approved.txt").exists()
