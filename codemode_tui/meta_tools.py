@@ -125,6 +125,10 @@ META_TOOL_DEFINITIONS: tuple[dict[str, Any], ...] = (
                     "enum": ["warn", "block", "off"],
                     "description": "Type check first: warn (run, report), block (no run on errors), off.",
                 },
+                "dry_run": {
+                    "type": "boolean",
+                    "description": "Call only read-only tools; hold back the rest and return them as the effect plan.",
+                },
             },
             "required": ["code"],
         },

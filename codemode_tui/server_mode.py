@@ -406,17 +406,13 @@ def _add_tools(server: MCPServer, workspace: Workspace, *, allow_direct_calls: b
     ) -> CallToolResult:
         session = note_request(workspace, ctx)
         try:
-            # Workspace.run_skill, with this request's approver (an elicitation to the client).
-            found = workspace.snippets.get(name)
-            values = found.bind(arguments or {})
-            result = await workspace.run(
-                found.code,
-                values=values,
-                snippet=found.name,
+            result = await workspace.run_skill(
+                name,
+                arguments or {},
                 timeout=timeout,
                 source="serve",
                 session=session,
-                approver=approver_for(workspace, ctx),
+                approver=approver_for(workspace, ctx),  # "ask" goes to the client, by elicitation
             )
         except (SnippetError, SessionLimitError) as exc:
             raise _fail(exc) from None

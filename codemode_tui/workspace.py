@@ -877,6 +877,8 @@ class Workspace:
         on_output: OutputCallback | None = None,
         on_tool_call: ToolCallCallback | None = None,
         check: CheckMode | None = None,
+        dry_run: bool = False,
+        approver: Approver | None = None,
     ) -> RunResult:
         """Run the saved skill ``name`` with ``arguments`` (strings are converted to the parameter types).
 
@@ -896,6 +898,8 @@ class Workspace:
             on_output=on_output,
             on_tool_call=on_tool_call,
             check=check,
+            dry_run=dry_run,
+            approver=approver,
         )
 
     async def close_sandboxes(self) -> None:

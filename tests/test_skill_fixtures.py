@@ -84,3 +84,22 @@ def test_skills_save_from_run_errors_are_one_line(cli, tmp_path: Path) -> None:
     assert unknown.returncode == 2 and unknown.stderr.strip().startswith("error: no run 'no-such-run'")
     neither = cli("skills", "save", "x-skill")
     assert neither.returncode == 2 and "--from-run" in neither.stderr
+
+
+def test_renaming_or_deleting_a_snippet_takes_its_recording_along(tmp_path: Path) -> None:
+    from codemode_tui.executor.recording import Recording
+    from codemode_tui.snippets import Snippet, SnippetStore
+    from codemode_tui.snippets.skills import fixture_path, save_fixture
+
+    store = SnippetStore(tmp_path / "snippets")
+    store.save(Snippet(name="fetch-notes", code="print(1)", description="Print one."))
+    recording = Recording()
+    recording.add("demo__list_notes", {}, text="[]", size=2)
+    save_fixture(store.folder, "fetch-notes", recording)
+    assert fixture_path(store.folder, "fetch-notes").exists()
+    store.rename("fetch-notes", "list-notes")
+    assert not fixture_path(store.folder, "fetch-notes").exists()
+    assert fixture_path(store.folder, "list-notes").exists()
+    store.delete("list-notes")
+    assert not fixture_path(store.folder, "list-notes").exists()
+    assert [p.name for p in store.folder.iterdir() if not p.name.startswith(".")] == []

@@ -469,7 +469,9 @@ def fixture_path(snippets_folder: Path, name: str) -> Path:
 
     Beside the snippet file but not a ``*.py``, so the store never reads it as a snippet.
     """
-    return Path(snippets_folder) / f"{check_name(name)}{FIXTURE_SUFFIX}"
+    from .store import SnippetStore
+
+    return SnippetStore(Path(snippets_folder)).fixture_path(name)
 
 
 def save_fixture(

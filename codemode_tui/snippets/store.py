@@ -144,7 +144,14 @@ class SnippetStore:
             renamed = replace(snippet, name=check_name(new), updated=_now())
             atomic_write_text(self.path(new), fileformat.render(renamed))
             os.unlink(self.path(old))
+            fixture = self.fixture_path(old)
+            if fixture.exists():  # the recording it was saved from goes with it
+                os.replace(fixture, self.fixture_path(new))
         return renamed
+
+    def fixture_path(self, name: str) -> Path:
+        """The recording a snippet was saved from (``<name>.recording.json`` beside it), for its exported test."""
+        return self.path(name).with_name(f"{check_name(name)}.recording.json")
 
     def delete(self, name: str) -> None:
         """Delete a snippet (the front ends confirm first)."""
@@ -153,3 +160,5 @@ class SnippetStore:
             if not path.exists():
                 raise SnippetError(f"no snippet named {name!r}")
             path.unlink()
+            with contextlib.suppress(FileNotFoundError):
+                self.fixture_path(name).unlink()
