@@ -25,7 +25,7 @@ import importlib
 import socket
 from collections.abc import Iterable
 from functools import partial
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
@@ -59,7 +59,10 @@ class PlaygroundApp(App[None]):
     """Explore MCP servers, preview bindings and run Code Mode snippets."""
 
     TITLE = "codemode-tui"
-    CSS_PATH = Path(__file__).parent / "app.tcss"
+    CSS_PATH: ClassVar[list[str | PurePath]] = [
+        Path(__file__).parent / "app.tcss",
+        Path(__file__).parent / "completion.tcss",  # the editor's popup and hint, on the screen's overlay
+    ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012 (declared by App)
     ENABLE_COMMAND_PALETTE = True
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -94,6 +94,37 @@ COMMANDS: list[Command] = [
         show=False,
     ),
     Command(
+        "dry_run",
+        "Dry run",
+        "Run the buffer with every call that is not read-only held back, then show the effect plan",
+        "shift+f6",
+        "dry-run",
+        "Dry run",
+        "Hold back every write; show the effect plan first",
+        show=False,
+    ),
+    Command(
+        "replay_edited",
+        "Replay with recorded reads",
+        "Run the buffer (an edit of a run reopened from the history) with that run's recorded reads; "
+        "writes go live, asking the policy",
+        "shift+f8",
+        "replay-edited",
+        "Replay edit",
+        "The edited run, reads from its recording",
+        show=False,
+    ),
+    Command(
+        "problems",
+        "Problems",
+        "Every finding of the type check in the buffer; Enter goes to it",
+        "alt+p",
+        "problems",
+        "Problems",
+        "The type check's findings; Enter goes to one",
+        show=False,
+    ),
+    Command(
         "save_snippet",
         "Save snippet",
         "Save the editor buffer as a snippet (the form opens for a new one)",
@@ -301,10 +332,13 @@ def help_sections(app: App[Any]) -> list[HelpSection]:
     from .screens.approval import ApprovalScreen
     from .screens.confirm import ConfirmScreen
     from .screens.context_budget import ContextBudgetScreen
+    from .screens.effect_plan import EffectPlanScreen
     from .screens.help import HelpScreen
     from .screens.history import HistoryScreen
     from .screens.import_servers import ImportServersScreen
+    from .screens.problems import ProblemsScreen
     from .screens.prompt import PromptScreen
+    from .screens.run_diff import RunDiffScreen
     from .screens.run_params import RunParamsScreen
     from .screens.serve_info import ServeInfoScreen
     from .screens.server_form import ServerFormScreen
@@ -341,6 +375,9 @@ def help_sections(app: App[Any]) -> list[HelpSection]:
         HelpSection("Save snippet", _entries(app, SnippetFormScreen.BINDINGS)),
         HelpSection("Parameter values", _entries(app, RunParamsScreen.BINDINGS)),
         HelpSection("Run history", _entries(app, [*HistoryList.BINDINGS, *HistoryScreen.BINDINGS])),
+        HelpSection("Effect plan", _entries(app, EffectPlanScreen.BINDINGS)),
+        HelpSection("Compare runs", _entries(app, RunDiffScreen.BINDINGS)),
+        HelpSection("Problems", _entries(app, ProblemsScreen.BINDINGS)),
         HelpSection("Rename, export, import", _entries(app, PromptScreen.BINDINGS)),
         HelpSection("Server form", _entries(app, ServerFormScreen.BINDINGS)),
         HelpSection("Server log", _entries(app, ServerLogScreen.BINDINGS)),

@@ -23,7 +23,6 @@ detached; such a run is shown in the output pane like any other.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import gc
 import time
@@ -48,7 +47,6 @@ from ..messages import (
     AgentEvent,
     RegistryChanged,
     RunFinished,
-    RunOutput,
     RunToolCall,
     SandboxStateChanged,
     ServeChanged,
@@ -57,7 +55,7 @@ from ..state import buffer_file
 from ..ui_types import PANES, Pane, SandboxState, ServerAction
 from ..widgets.agents_pane import AgentRun, AgentsPane
 from ..widgets.code_editor import CodeEditor
-from ..widgets.output_pane import OutputPane, run_status
+from ..widgets.output_pane import OutputPane
 from ..widgets.preview_pane import PreviewPane
 from ..widgets.servers_pane import ServersPane
 from ..widgets.status_bar import StatusBar
@@ -122,7 +120,6 @@ class MainScreen(Screen[None]):
         self._elapsed_timer: Timer | None = None
         self._stop_agents: Callable[[], None] | None = None
         self.attached: str | None = None
-        self._run_session: str | None = None  # the sandbox of the editor's live run (None: its own)
         """The agent session the editor's runs go to (``None``: the playground's own sandbox)."""
         saved = self.playground.saved
         self._last_saved_buffer = saved.buffer
@@ -395,75 +392,76 @@ class MainScreen(Screen[None]):
         if self.running:
             self.notify(f"A run is already going; {self.stop_key()} stops it.", severity="warning")
             return
+        if replay is not None:
+            self.output.replay(replay)  # posts RunStarted: the run state is set there
+            return
         if not code.strip():
             self.notify("The editor is empty: insert a tool call from the tool list (Enter).", severity="warning")
             return
-        self.running = True
-        self.run_started = time.monotonic()
         if values:
             shown = ", ".join(f"{name}={value!r}" for name, value in values.items())
             what += f" ({shown if len(shown) <= 80 else shown[:79] + '…'})"
-        status = self.status
-        status.tool_calls, status.elapsed = 0, 0.0
-        status.stop_hint = f"{self.stop_key()} stops"
-        self._elapsed_timer = self.set_interval(0.1, self._tick)
-        self._watch_sandbox(workspace)
-        self.refresh_bindings()
+        self._begin_run(workspace)
         errors = sum(1 for d in self.editor.diagnostics if d.severity == "error")
         if errors and self.editor.text == self._buffer_text:
             self.notify(
                 f"Running despite {errors} type error{'s' if errors != 1 else ''} (underlined in the editor).",
                 severity="warning",
             )
-        session = self._run_session = None if replay is not None else self.attached
-        if replay is not None:
-            self.output.start_run(f"▶ replaying {what} from its recording (no server is contacted)")
-        elif session is None:
-            self.output.run(workspace, code, f"▶ running {what}", values=values or {}, snippet=snippet)
+        session = self.attached
+        label = f"▶ running {what}"
+        if session is not None:
+            label += f" in agent session {self._session_label(session)}"
+        self.output.run(workspace, code, label, values=values or {}, snippet=snippet, session=session)
+
+    def _begin_run(self, workspace: Workspace) -> None:
+        """The run state of a run starting: bindings, the elapsed timer, the stop hint, the sandbox watch."""
+        self.running = True
+        self.run_started = time.monotonic()
+        status = self.status
+        status.tool_calls, status.elapsed = 0, 0.0
+        status.stop_hint = f"{self.stop_key()} stops"
+        self._elapsed_timer = self.set_interval(0.1, self._tick)
+        self._watch_sandbox(workspace)
+        self.refresh_bindings()
+
+    @on(OutputPane.RunStarted)
+    def _pane_run_started(self, message: OutputPane.RunStarted) -> None:
+        """A run the output pane started itself (a replay, a dry run, a run for real) is live."""
+        workspace = self.workspace
+        if workspace is not None and not self.running:
+            self._begin_run(workspace)
+
+    def action_dry_run(self) -> None:
+        """Run the buffer with every call that is not read-only held back, then show the effect plan."""
+        if self._engine_or_say() is None:
             return
-        else:
-            self.output.start_run(f"▶ running {what} in agent session {self._session_label(session)}")
-        self._run_in_session(workspace, session, code, values or {}, snippet, replay)
-
-    @work(group="session-run", exclusive=True, exit_on_error=False)
-    async def _run_in_session(
-        self,
-        workspace: Workspace,
-        session: str | None,
-        code: str,
-        values: dict[str, Any],
-        snippet: str | None,
-        replay: str | None = None,
-    ) -> None:
-        """An editor run in an agent session's sandbox, or a replay; shown by the output pane like the others."""
-        output = self.output
-
-        def on_output(stream: str, text: str) -> None:
-            output.post_message(RunOutput(stream, text))
-
-        def on_tool_call(record: Any) -> None:
-            output.post_message(RunToolCall(record))
-
-        try:
-            if replay is not None:
-                result = await workspace.replay(replay, on_output=on_output, on_tool_call=on_tool_call)
-            else:
-                result = await workspace.run(
-                    code,
-                    values=values,
-                    snippet=snippet,
-                    source="playground",
-                    session=session,
-                    on_output=on_output,
-                    on_tool_call=on_tool_call,
-                )
-        except asyncio.CancelledError:
-            output.post_message(RunFinished("cancelled", None, "stopped before the sandbox was ready"))
-            raise
-        except Exception as exc:  # the session's sandbox failing, or the cap on sandboxes
-            output.post_message(RunFinished("failed", None, f"{type(exc).__name__}: {exc}"))
+        if self.running:
+            self.notify(f"A run is already going; {self.stop_key()} stops it.", severity="warning")
             return
-        output.post_message(RunFinished(run_status(result), result))
+        self.output.dry_run(self.editor.text)
+
+    def action_replay_edited(self) -> None:
+        """Replay the buffer (an edit of a run reopened from the history) with that run's recorded reads."""
+        if self._engine_or_say() is None:
+            return
+        if self.running:
+            self.notify(f"A run is already going; {self.stop_key()} stops it.", severity="warning")
+            return
+        self.output.replay_edited(self.editor.text)
+
+    def action_problems(self) -> None:
+        """List every finding of the type check; Enter moves the cursor to the chosen one."""
+        from .problems import ProblemsScreen
+
+        editor = self.editor
+
+        def chosen(diagnostic: Any) -> None:
+            if diagnostic is not None:
+                editor.move_cursor((diagnostic.line - 1, max(0, diagnostic.column - 1)))
+                editor.focus()
+
+        self.app.push_screen(ProblemsScreen(list(editor.diagnostics)), chosen)
 
     def action_cancel_run(self) -> None:
         """Interrupt the live run (the sandbox restarts if the code ignores the interrupt).
@@ -478,18 +476,6 @@ class MainScreen(Screen[None]):
             self.stop_agent_run(agent_run)
             return
         if not self.running:
-            return
-        if self._run_session is None:
-            for worker in self.workers:  # a replay still waiting for the sandbox to start
-                if worker.group == "session-run":
-                    worker.cancel()
-        if self._run_session is not None:
-            if not workspace.interrupt_session(self._run_session):
-                for worker in self.workers:  # still waiting for the sandbox to start
-                    if worker.group == "session-run":
-                        worker.cancel()
-            else:
-                self.output.log_widget.note("■ interrupt sent")
             return
         self.output.stop(workspace)
 
@@ -803,7 +789,7 @@ class MainScreen(Screen[None]):
             return
         from .history import HistoryScreen
 
-        self.app.push_screen(HistoryScreen(workspace.history), self._history_closed)
+        self.app.push_screen(HistoryScreen(workspace.history, workspace=workspace), self._history_closed)
 
     def _history_closed(self, record: RunRecord | None) -> None:
         if record is None:

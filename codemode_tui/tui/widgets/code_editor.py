@@ -179,8 +179,12 @@ class CodeEditor(TextArea):
     def action_complete(self) -> None:
         self._request()
 
+    def _engine(self) -> Any:
+        """The app's workspace once the engine has loaded (``None`` before, or outside the playground)."""
+        return self.app.workspace if getattr(self.app, "engine_ready", False) else None  # type: ignore[attr-defined]
+
     def _request(self) -> None:
-        workspace = getattr(self.app, "workspace", None)
+        workspace = self._engine()
         if workspace is None:
             return
         row, column = self.cursor_location
@@ -212,7 +216,7 @@ class CodeEditor(TextArea):
         self._update_signature()
 
     def _update_signature(self) -> None:
-        workspace = getattr(self.app, "workspace", None)
+        workspace = self._engine()
         if workspace is None or not self.is_mounted:
             return
         row, column = self.cursor_location

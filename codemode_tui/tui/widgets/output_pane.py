@@ -85,6 +85,8 @@ class OutputPane(Vertical):
         self._started = 0.0
         self._mode = "live"
         """The kind of the run going (what the pane asked the workspace for)."""
+        self.session: str | None = None
+        """The agent session whose sandbox the run going uses (``None``: the playground's own)."""
         self.replay_base: RunRecord | None = None
         """The past run whose recorded reads :meth:`replay_edited` uses (set by the history browser)."""
 
@@ -109,12 +111,25 @@ class OutputPane(Vertical):
 
     # -- the run ------------------------------------------------------------------------
 
-    def run(self, workspace: Workspace, code: str, label: str, *, values: dict[str, Any], snippet: str | None) -> None:
-        """Clear the tabs and run ``code`` (``values`` set first; ``snippet`` names it in the history)."""
+    def run(
+        self,
+        workspace: Workspace,
+        code: str,
+        label: str,
+        *,
+        values: dict[str, Any],
+        snippet: str | None,
+        session: str | None = None,
+    ) -> None:
+        """Clear the tabs and run ``code`` (``values`` set first; ``snippet`` names it in the history).
+
+        ``session``: run in that agent session's sandbox (the editor attached to it).
+        """
         self.start_run(label)
         self._started = time.monotonic()
         self._mode = "live"
-        self._run(workspace, code, values, snippet)
+        self.session = session
+        self._run(workspace, code, values, snippet, session)
 
     @property
     def busy(self) -> bool:
@@ -150,6 +165,7 @@ class OutputPane(Vertical):
         self.start_run(label)
         self._started = time.monotonic()
         self._mode = "replay-reads" if reads_only else "replay"
+        self.session = None
         self.post_message(self.RunStarted(label, self._mode))
         self._replay(workspace, record, code, reads_only)
         return True
@@ -183,6 +199,7 @@ class OutputPane(Vertical):
         self.start_run(label)
         self._started = time.monotonic()
         self._mode = "dry-run"
+        self.session = None
         self.post_message(self.RunStarted(label, self._mode))
         self._dry_run(workspace, code, recorded)
         return True
@@ -199,7 +216,7 @@ class OutputPane(Vertical):
 
     def stop(self, workspace: Workspace) -> None:
         """Interrupt the live run (the sandbox restarts if the code ignores the interrupt)."""
-        if workspace.executor.interrupt():
+        if workspace.interrupt_session(self.session):
             self.log_widget.note("■ interrupt sent")
             return
         for worker in self.workers:  # still waiting for the sandbox to start
@@ -207,19 +224,17 @@ class OutputPane(Vertical):
                 worker.cancel()
 
     @work(group="run", exclusive=True, exit_on_error=False)
-    async def _run(self, workspace: Workspace, code: str, values: dict[str, Any], snippet: str | None) -> None:
-        def on_output(stream: str, text: str) -> None:
-            self.post_message(RunOutput(stream, text))
-
-        def on_tool_call(record: Any) -> None:
-            self.post_message(RunToolCall(record))
-
+    async def _run(
+        self, workspace: Workspace, code: str, values: dict[str, Any], snippet: str | None, session: str | None
+    ) -> None:
+        on_output, on_tool_call = self._callbacks()
         try:
             result = await workspace.run(
                 code,
                 values=values,
                 snippet=snippet,
                 source="playground",
+                session=session,
                 on_output=on_output,
                 on_tool_call=on_tool_call,
             )
