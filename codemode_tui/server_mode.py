@@ -674,6 +674,33 @@ def resolve_token(token_file: Path | None = None, environ: Mapping[str, str] | N
     return secrets.token_urlsafe(32), True
 
 
+def remembered_token(path: Path, environ: Mapping[str, str] | None = None) -> str:
+    """The playground's serving token: :data:`TOKEN_ENV` if set, else the one kept in ``path``.
+
+    Created on first use (0600, only the user can read it), so the client
+    configurations people paste keep working across restarts.  A damaged file
+    is replaced by a fresh token.
+    """
+    env = os.environ if environ is None else environ
+    token = env.get(TOKEN_ENV, "").strip()
+    if token:
+        return token
+    try:
+        kept = path.read_text(encoding="utf-8").strip()
+        if kept and len(kept.splitlines()) == 1 and path.stat().st_mode & 0o077 == 0:
+            return kept
+    except (OSError, UnicodeDecodeError):
+        pass
+    token = secrets.token_urlsafe(32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(token + "\n")
+    os.replace(temporary, path)
+    return token
+
+
 class BearerAuth:
     """ASGI middleware: every HTTP request needs ``Authorization: Bearer <token>``, else 401.
 

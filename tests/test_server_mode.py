@@ -318,3 +318,18 @@ async def session_error(session: ClientSession, code: str) -> str:
     answer = await session.call_tool("execute_code", {"code": code})
     assert answer.is_error, answer.content
     return answer.content[0].text
+
+
+def test_the_playground_keeps_its_serving_token_private_and_stable(tmp_path: Path) -> None:
+    import stat
+
+    from codemode_tui.server_mode import TOKEN_ENV, remembered_token
+
+    path = tmp_path / "config" / "serve-token"
+    first = remembered_token(path, environ={})
+    assert len(first) >= 40 and stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert remembered_token(path, environ={}) == first  # the pasted client config keeps working
+    assert remembered_token(path, environ={TOKEN_ENV: "chosen"}) == "chosen"
+    path.chmod(0o644)  # readable by others: no longer a secret, so it is replaced
+    again = remembered_token(path, environ={})
+    assert again != first and stat.S_IMODE(path.stat().st_mode) == 0o600

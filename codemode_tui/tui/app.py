@@ -49,6 +49,10 @@ if TYPE_CHECKING:  # the engine is imported by a worker after the first frame
     from .screens.snippets import SnippetsScreen
 
 SERVE_HOST = "127.0.0.1"
+#: Where the playground serves agents by default (stable, so a pasted client config keeps working).
+DEFAULT_SERVE_PORT = 8765
+#: The serving token, kept in the config folder (0600) unless CODEMODE_TUI_SERVE_TOKEN is set.
+SERVE_TOKEN_FILE = "serve-token"
 
 
 class WorkspaceLoading(RuntimeError, AttributeError):
@@ -265,22 +269,30 @@ class PlaygroundApp(App[None]):
     @work(group="serve", exclusive=True, exit_on_error=False)
     async def _serve(self, workspace: Workspace, stop: asyncio.Event) -> None:
         """Serve the meta-tools over streamable HTTP on loopback until the app closes."""
-        from .. import server_mode
+        from .. import paths, server_mode
         from .screens.serve_info import ServeInfo
 
         try:
-            token, _ = server_mode.resolve_token()
-        except server_mode.ServeAuthError as exc:
-            self.post_message(ServeChanged(None, str(exc)))
+            token = await asyncio.to_thread(server_mode.remembered_token, paths.config_dir() / SERVE_TOKEN_FILE)
+        except OSError as exc:
+            self.post_message(ServeChanged(None, f"cannot keep the serving token: {exc}"))
             return
-        port = self.serve_port or _free_port()
-        ready = asyncio.Event()
-        task = asyncio.ensure_future(
-            server_mode.serve_http(workspace, host=SERVE_HOST, port=port, token=token, ready=ready)
-        )
-        waiter = asyncio.ensure_future(ready.wait())
-        try:
+        # A stable address and token, so a pasted client config keeps working; a taken default port
+        # falls back to a free one (an explicit --port does not).
+        port = self.serve_port or DEFAULT_SERVE_PORT
+        for attempt in range(2):
+            ready = asyncio.Event()
+            task = asyncio.ensure_future(
+                server_mode.serve_http(workspace, host=SERVE_HOST, port=port, token=token, ready=ready)
+            )
+            waiter = asyncio.ensure_future(ready.wait())
             await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            taken = task.done() and not task.cancelled() and isinstance(task.exception(), OSError)
+            if ready.is_set() or not taken or self.serve_port or attempt:
+                break
+            waiter.cancel()
+            port = _free_port()
+        try:
             if not ready.is_set():
                 error = task.exception() if task.done() and not task.cancelled() else None
                 self.post_message(ServeChanged(None, f"{type(error).__name__}: {error}" if error else "stopped"))
