@@ -56,8 +56,32 @@ def _workspace(args: argparse.Namespace) -> Workspace:
     return workspace
 
 
-async def _discover(workspace: Workspace) -> None:
-    outcomes = await workspace.start()
+async def _known_tools(workspace: Workspace, *, refresh: bool = False) -> None:
+    """Every enabled server's tools: from the tool cache (no server started), discovering only the
+    servers it has not got, or every server with ``refresh``."""
+    if not refresh:
+        cached = workspace.load_cached_tools()
+        registry = workspace.registry
+        missing = [n for n in registry.server_names if registry.server_config(n).enabled and n not in cached]
+        if cached:
+            oldest = max(entry.age for entry in cached.values())
+            _err(f"tools of {len(cached)} server(s) from the cache ({_age(oldest)} old; --refresh connects)")
+        if not missing:
+            return
+        await _discover(workspace, missing)
+        return
+    await _discover(workspace)
+
+
+def _age(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f} {unit}"
+    return f"{seconds:.0f} s"
+
+
+async def _discover(workspace: Workspace, servers: list[str] | None = None) -> None:
+    outcomes = await workspace.start(servers)
     for outcome in outcomes.values():
         if outcome.ok:
             _err(f"{outcome.server}: {len(outcome.tools)} tools")
@@ -187,7 +211,7 @@ def cmd_servers_export(args: argparse.Namespace) -> int:
 def cmd_tools(args: argparse.Namespace) -> int:
     async def go() -> int:
         async with _workspace(args) as workspace:
-            await _discover(workspace)
+            await _known_tools(workspace, refresh=args.refresh)
             tools = workspace.registry.list_tools(args.server)
             if args.json:
                 _print_json([tool.to_dict() for tool in tools])
@@ -203,7 +227,7 @@ def cmd_tools(args: argparse.Namespace) -> int:
 def cmd_search(args: argparse.Namespace) -> int:
     async def go() -> int:
         async with _workspace(args) as workspace:
-            await _discover(workspace)
+            await _known_tools(workspace, refresh=args.refresh)
             answer = workspace.meta.search_tools(args.query, server=args.server, limit=args.limit)
             if args.json:
                 _print_json(answer)
@@ -309,7 +333,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     async def go() -> int:
         async with _workspace(args) as workspace:
-            await _discover(workspace)
+            await _known_tools(workspace, refresh=args.refresh)
             try:
                 found = await workspace.check(code)
             except CheckerUnavailable as exc:
@@ -827,12 +851,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("export", cmd_servers_export, "write the servers as an mcpServers JSON file", servers_sub)
     p.add_argument("file")
 
-    p = command("tools", cmd_tools, "connect to the servers and list their tools")
+    refresh_help = "connect to every server for its current tools (default: the tool cache of the last discovery)"
+    p = command("tools", cmd_tools, "list the servers' tools (from the tool cache; --refresh connects)")
     p.add_argument("--server", metavar="NAME", help="only this server's tools")
     p.add_argument("--json", action="store_true", help="print JSON on stdout")
+    p.add_argument("--refresh", action="store_true", help=refresh_help)
 
     p = command("search", cmd_search, "rank the tools for a query (progressive discovery)")
     p.add_argument("query")
+    p.add_argument("--refresh", action="store_true", help=refresh_help)
     p.add_argument("--server", metavar="NAME", help="only this server's tools")
     p.add_argument("--limit", type=int, default=10, help="at most this many hits (default 10)")
     p.add_argument("--json", action="store_true", help="print JSON on stdout")
@@ -864,6 +891,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("check", cmd_check, "type-check a Python file (or - for stdin) against the tools' bindings")
     p.add_argument("file", help="Python file to check; top-level await is allowed, as in a run")
     p.add_argument("--json", action="store_true", help="print the diagnostics as JSON on stdout")
+    p.add_argument("--refresh", action="store_true", help=refresh_help)
 
     p = command("serve", cmd_serve, "serve the meta-tools (search, details, execute_code, skills) as an MCP server")
     p.add_argument("--transport", choices=["stdio", "http"], default="stdio", help="default: stdio")

@@ -142,9 +142,14 @@ class ToolRegistry:
 
     # -- discovery -------------------------------------------------------------
 
-    async def discover_all(self) -> dict[str, DiscoveryOutcome]:
-        """Connect to every enabled server and list its tools, concurrently."""
-        names = [name for name, conn in self._connections.items() if conn.config.enabled]
+    async def discover_all(self, servers: Iterable[str] | None = None) -> dict[str, DiscoveryOutcome]:
+        """Connect to every enabled server (or those of ``servers``) and list its tools, concurrently."""
+        wanted = None if servers is None else set(servers)
+        names = [
+            name
+            for name, conn in self._connections.items()
+            if conn.config.enabled and (wanted is None or name in wanted)
+        ]
         outcomes = await asyncio.gather(*(self._discover_outcome(name) for name in names))
         return {outcome.server: outcome for outcome in outcomes}
 

@@ -394,15 +394,15 @@ class Workspace:
 
     # -- engine -----------------------------------------------------------------
 
-    async def start(self) -> dict[str, DiscoveryOutcome]:
-        """Connect to every enabled server and discover its tools (concurrently).
+    async def start(self, servers: Iterable[str] | None = None) -> dict[str, DiscoveryOutcome]:
+        """Connect to every enabled server (or those of ``servers``) and discover its tools (concurrently).
 
         Meanwhile ``jsonschema`` is imported on a worker thread: the MCP SDK
         imports it on the event loop at the first call of a tool with an output
         schema (seconds on a busy machine, a frozen playground meanwhile).
         """
         asyncio.get_running_loop().run_in_executor(None, _warm_jsonschema)
-        return await self.registry.discover_all()
+        return await self.registry.discover_all(servers)
 
     def load_cached_tools(self) -> dict[str, CachedTools]:
         """List each enabled server's cached tools (see :mod:`.tool_cache`) where none are known yet.

@@ -68,13 +68,19 @@ def test_servers_commands_edit_the_saved_configuration(cli, tmp_path: Path, isol
 
 
 def test_tools_and_search_as_json(cli) -> None:
-    tools = json.loads(cli("tools", "--json").stdout)
+    listed = cli("tools", "--json")
+    tools = json.loads(listed.stdout)
     assert {t["qualifiedName"] for t in tools} >= {"demo__calculate", "demo__read_file"}
+    assert "demo: 10 tools" in listed.stderr  # discovered (progress on stderr, data on stdout)
+    # The next command answers from the tool cache: no server is started.
     found = cli("search", "read a text file", "--json", "--limit", "3")
     assert found.returncode == 0
     answer = json.loads(found.stdout)
     assert answer["tools"][0]["name"] == "demo__read_file" and answer["returned"] <= 3
-    assert "demo: 10 tools" in found.stderr  # progress on stderr, data on stdout
+    assert "from the cache" in found.stderr and "demo: 10 tools" not in found.stderr
+    # --refresh connects again.
+    refreshed = cli("tools", "--refresh")
+    assert "demo: 10 tools" in refreshed.stderr and "demo__calculate" in refreshed.stdout
 
 
 def test_run_prints_output_result_and_trace(cli, tmp_path: Path, isolated_home: Path) -> None:

@@ -160,6 +160,8 @@ class PlaygroundApp(App[None]):
             from ..workspace import Workspace
 
             workspace = Workspace(self.config_path)
+            # Every saved server's tools from the last discovery: listed at once, while the servers connect.
+            workspace.load_cached_tools()
             importlib.import_module("codemode_tui.codegen.preview")  # warm: the first preview must not wait
         except Exception as exc:  # shown to the user: the UI stays up to say why
             self.post_message(WorkspaceLoaded(None, f"{type(exc).__name__}: {exc}"))
