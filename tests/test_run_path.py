@@ -117,3 +117,18 @@ def test_the_executor_does_not_import_snippets() -> None:
             elif isinstance(node, ast.Import) and any("snippets" in alias.name for alias in node.names):
                 offenders.append(f"{path.name}: import snippets")
     assert offenders == []
+
+
+async def test_eval_sessions_starting_together_never_break_each_others_imports() -> None:
+    """Two eval sandboxes of one workspace share one copy of the bindings: no swap under a running import."""
+    async with eval_workspace() as workspace:
+        await workspace.start()
+        code = "from generated.servers.demo import calculate\nawait calculate(a={n}, b=1)"
+        for round_ in range(3):
+            results = await asyncio.gather(
+                *(workspace.run(code.format(n=n), source="serve", session=f"s{round_}-{n}") for n in range(3))
+            )
+            assert [r.error for r in results] == [None, None, None]
+            assert [r.value for r in results] == [1.0, 2.0, 3.0]
+            for n in range(3):
+                await workspace.close_session(f"s{round_}-{n}")

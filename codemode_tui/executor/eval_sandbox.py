@@ -32,20 +32,27 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import atexit
 import builtins
 import contextlib
 import contextvars
 import ctypes
+import hashlib
 import importlib
 import inspect
 import io
 import itertools
 import json
 import linecache
+import os
+import shutil
 import sys
+import tempfile
 import threading
 import traceback
+import weakref
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from . import client_runtime
@@ -58,6 +65,33 @@ from .sandbox import BindingsPayload, CellOutcome, Sandbox
 
 VALUE_NAME = "__codemode_value__"
 _cells = itertools.count(1)
+
+# Eval sandboxes share the interpreter, so only one ``generated`` package can be importable at a
+# time.  Sandboxes whose bindings are the same (one workspace's sessions) share one copy of them,
+# kept by content in a private folder of this process, so none of them ever swaps the package
+# under another's running import; only sandboxes with different tools take turns.
+_shared_lock = threading.Lock()
+_shared_root: Path | None = None
+_live_sandboxes: weakref.WeakSet[EvalSandbox] = weakref.WeakSet()
+
+
+def _shared_bindings(bindings: BindingsPayload) -> Path:
+    """A folder holding exactly ``bindings``' package, shared by every eval sandbox with the same files."""
+    global _shared_root
+    digest = hashlib.sha256(json.dumps(sorted(bindings.files.items())).encode("utf-8")).hexdigest()[:24]
+    with _shared_lock:
+        if _shared_root is None:
+            _shared_root = Path(tempfile.mkdtemp(prefix="codemode-eval-bindings-"))  # 0700, this process's
+            atexit.register(shutil.rmtree, _shared_root, True)
+        folder = _shared_root / digest
+        if not folder.is_dir():
+            staging = Path(tempfile.mkdtemp(dir=_shared_root))
+            for relative, text in bindings.files.items():
+                target = staging / "generated" / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, encoding="utf-8")
+            os.replace(staging, folder)
+        return folder
 
 
 # -- output routing ----------------------------------------------------------------
@@ -256,6 +290,7 @@ class EvalSandbox(Sandbox):
         self._host_loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[Any] | None = None
         self._bindings: BindingsPayload | None = None
+        self._folder: str | None = None  # where the bindings are imported from (see _shared_bindings)
         self._client: Any = None
         self._routed = False
 
@@ -287,6 +322,7 @@ class EvalSandbox(Sandbox):
         self.namespace = {"__name__": "__main__", "__builtins__": builtins}
 
     async def start(self, bindings: BindingsPayload, bridge: dict[str, Any] | None) -> None:
+        _live_sandboxes.add(self)
         self._host_loop = asyncio.get_running_loop()
         self._fresh_namespace()
         self._bindings = bindings
@@ -298,22 +334,26 @@ class EvalSandbox(Sandbox):
 
     async def update_bindings(self, bindings: BindingsPayload) -> None:
         self._bindings = bindings
+        self._folder = None
         self._activate_bindings(force=True)
 
     def _activate_bindings(self, *, force: bool = False) -> None:
         """Make our ``generated`` package the importable one (another eval executor may have swapped it)."""
         assert self._bindings is not None
-        folder = str(self._bindings.path)
+        if self._folder is None:
+            self._folder = str(_shared_bindings(self._bindings) if self._bindings.files else self._bindings.path)
+        folder = self._folder
         current = sys.modules.get("generated")
         ours = current is not None and any(str(entry).startswith(folder) for entry in getattr(current, "__path__", []))
-        if force or not ours:
+        shared = self._bindings.files and ours  # the same files by content: never re-imported under a live run
+        if (force and not shared) or not ours:
             for name in [n for n in sys.modules if n == "generated" or n.startswith("generated.")]:
                 del sys.modules[name]
             if folder in sys.path:
                 sys.path.remove(folder)
             sys.path.insert(0, folder)
             importlib.invalidate_caches()
-            self._client = importlib.import_module("generated.client")
+        self._client = importlib.import_module("generated.client")
 
     def _caller(self, run_id: str) -> Callable[[str, dict[str, Any]], Any]:
         host_loop = self._host_loop
@@ -412,12 +452,17 @@ class EvalSandbox(Sandbox):
         if self._routed:
             _remove_routers()
             self._routed = False
-        if self._bindings is not None:
-            folder = str(self._bindings.path)
-            current = sys.modules.get("generated")
+        if self._bindings is not None and self._folder is not None:
+            folder = self._folder
+            if self._bindings.files and any(
+                other is not self and other._folder == folder for other in list(_live_sandboxes)
+            ):
+                folder = ""  # another sandbox still imports this shared copy: leave it importable
+            current = sys.modules.get("generated") if folder else None
             if current is not None and any(str(p).startswith(folder) for p in getattr(current, "__path__", [])):
                 for name in [n for n in sys.modules if n == "generated" or n.startswith("generated.")]:
                     del sys.modules[name]
-            if folder in sys.path:
+            if folder and folder in sys.path:
                 sys.path.remove(folder)
+        _live_sandboxes.discard(self)
         self.namespace = {}
