@@ -8,11 +8,12 @@ saves an SVG (default folder: ``screenshots/`` in the current directory).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,10 @@ from ..config import MCPServerConfig, save_servers
 from ..workspace import Workspace, demo_server_config
 from .app import PlaygroundApp
 
-Scenario = Callable[[PlaygroundApp, Pilot[Any]], Awaitable[None]]
+#: A scene: it drives the app to what the screenshot shows; it may return what to do after it was taken.
+Scenario = Callable[[PlaygroundApp, Pilot[Any]], Awaitable["Callable[[], Awaitable[None]] | None"]]
+#: The token the serving scenes' agent presents (a throw-away home: never a real one).
+SHOT_TOKEN = "screenshot-token"
 MISSING = MCPServerConfig(name="broken", command="no-such-mcp-server-command", timeout=5)
 
 
@@ -183,7 +187,145 @@ async def history(app: PlaygroundApp, pilot: Pilot[Any]) -> None:
     await pilot.pause(0.3)
 
 
-WITH_RUNS = (main_screen, light_theme, snippets, history)
+# -- debugging agent code: the Agents view, an approval, an effect plan, two runs compared ----
+
+AGENT_CODE = """\
+from generated.servers.demo import add_note, calculate, search_notes
+note = await add_note(title="groceries", body="milk, eggs")
+found = await search_notes(query="milk")
+print("notes about milk:", len(found))
+total = await calculate(a=19, b=23)
+{"note": note["id"], "total": total}
+"""
+
+
+@contextlib.asynccontextmanager
+async def _agent(app: PlaygroundApp, name: str = "claude-code", version: str = "2.1") -> AsyncIterator[Any]:
+    """An agent: the MCP SDK's client over streamable HTTP with the token, as Claude Code connects."""
+    import httpx2
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamable_http_client
+    from mcp.types import Implementation
+
+    assert app.serve_info is not None
+    client = httpx2.AsyncClient(headers={"Authorization": f"Bearer {SHOT_TOKEN}"}, timeout=120)
+    async with (
+        client,
+        streamable_http_client(app.serve_info.url, http_client=client) as (read, write),
+        ClientSession(read, write, client_info=Implementation(name=name, version=version)) as session,
+    ):
+        await session.initialize()
+        yield session
+
+
+async def _serving(app: PlaygroundApp, pilot: Pilot[Any]) -> None:
+    await _demo_ready(app, pilot)
+    await _until(pilot, lambda: app.serve_info is not None, "the app to serve agents")
+
+
+async def agents(app: PlaygroundApp, pilot: Pilot[Any]) -> Callable[[], Awaitable[None]]:
+    """An agent's two runs in its session, watched live in the Agents view (the agent still connected)."""
+    await _serving(app, pilot)
+    stack = contextlib.AsyncExitStack()
+    session = await stack.enter_async_context(_agent(app))
+    await session.call_tool("execute_code", {"code": AGENT_CODE})
+    await session.call_tool("execute_code", {"code": "total * 2"})
+    await pilot.press("ctrl+t")
+    pane = app.hub.agents
+    await _until(pilot, lambda: pane.live_agents() == 1, "the session in the Agents view")
+    pane.run_list.focus()
+    await pilot.press("down")  # the first run, with its calls
+    await pilot.pause(0.5)
+    return stack.aclose
+
+
+async def approval(app: PlaygroundApp, pilot: Pilot[Any]) -> Callable[[], Awaitable[None]]:
+    """An agent's write waits on its ``await`` while the dialog asks; approved after the screenshot."""
+    from .screens.approval import ApprovalScreen
+
+    await _serving(app, pilot)
+    stack = contextlib.AsyncExitStack()
+    session = await stack.enter_async_context(_agent(app))
+    code = (
+        "from generated.servers.demo import list_files, write_file\n"
+        "names = await list_files()\n"
+        'await write_file(path="report.md", content=f"# Report\\n{len(names)} files")\n'
+    )
+    call = asyncio.ensure_future(session.call_tool("execute_code", {"code": code}))
+    await _until(pilot, lambda: isinstance(app.screen, ApprovalScreen), "the approval dialog", timeout=180)
+    await pilot.pause(0.5)
+
+    async def approve() -> None:
+        await pilot.press("o")
+        await call
+        await stack.aclose()
+
+    return approve
+
+
+EFFECTS = """\
+from generated.servers.demo import add_note, list_files, write_file
+
+files = await list_files()
+await write_file(path="report.md", content=f"{len(files)} files")
+note = await add_note(title="report", body="written")
+print("report written, note", note["id"])
+"""
+
+
+async def effect_plan(app: PlaygroundApp, pilot: Pilot[Any]) -> None:
+    """A dry run: the writes are held back and listed before anything real happens."""
+    from .screens.effect_plan import EffectPlanScreen
+
+    await _demo_ready(app, pilot)
+    await _until(pilot, lambda: app.hub.sandbox_state == "ready", "the sandbox", timeout=180)
+    app.hub.editor.text = EFFECTS
+    await pilot.press("shift+f6")
+    await _until(pilot, lambda: isinstance(app.screen, EffectPlanScreen) and app.screen.ready, "the effect plan")
+    await pilot.pause(0.5)
+
+
+BEFORE = """\
+from generated.servers.demo import read_file, write_file
+await write_file(path="greeting.txt", content="hello")
+print((await read_file(path="greeting.txt")).upper())
+"""
+
+
+async def run_diff(app: PlaygroundApp, pilot: Pilot[Any]) -> None:
+    """Two runs of an edited script compared: the changed write, the output's diff."""
+    from ..executor.policy import ToolPolicy
+    from .screens.run_diff import RunDiffScreen
+
+    await _demo_ready(app, pilot)
+    app.workspace.policy = ToolPolicy(servers={"demo": "allow"})  # a person who allowed the demo server
+    await _until(pilot, lambda: app.hub.sandbox_state == "ready", "the sandbox", timeout=180)
+    edited = BEFORE.replace("hello", "bonjour") + 'await write_file(path="log.txt", content="ok")\n'
+    for number, code in enumerate((BEFORE, edited), 1):
+        app.hub.editor.text = code
+        await pilot.press("f5")
+        await _until(pilot, lambda n=number: app.hub.runs_recorded == n, "the run", timeout=120)
+    await pilot.press("ctrl+g")
+    await _until(pilot, lambda: getattr(app.screen, "loaded", False), "the history")
+    await pilot.press("c")  # the newest run against the one before it
+    await _until(pilot, lambda: isinstance(app.screen, RunDiffScreen) and app.screen.ready, "the comparison")
+    await pilot.pause(0.5)
+
+
+async def completion(app: PlaygroundApp, pilot: Pilot[Any]) -> None:
+    """The editor completes a tool's parameters, with the signature above the cursor."""
+    await _demo_ready(app, pilot)
+    editor = app.hub.editor
+    editor.text = 'from generated.servers.demo import add_note\n\nnote = await add_note()\nprint(note["id"])\n'
+    editor.focus()
+    editor.move_cursor((2, len("note = await add_note(")))
+    await pilot.press("ctrl+space")
+    await _until(pilot, lambda: editor.completion_popup is not None and editor.completion_popup.is_open, "the popup")
+    await pilot.pause(0.5)
+
+
+WITH_RUNS = (main_screen, light_theme, snippets, history, effect_plan, run_diff, agents, approval)
+SERVING = (agents, approval)
 
 SHOTS: list[tuple[str, Scenario, tuple[int, int], bool]] = [
     ("main", main_screen, (140, 40), False),
@@ -195,6 +337,11 @@ SHOTS: list[tuple[str, Scenario, tuple[int, int], bool]] = [
     ("save-snippet", save_snippet, (110, 30), False),
     ("snippets", snippets, (110, 30), False),
     ("history", history, (110, 30), False),
+    ("completion", completion, (120, 30), False),
+    ("agents", agents, (140, 40), False),
+    ("approval", approval, (130, 40), False),
+    ("effect-plan", effect_plan, (130, 36), False),
+    ("run-diff", run_diff, (140, 38), False),
 ]
 
 
@@ -204,25 +351,38 @@ async def take(name: str, scenario: Scenario, size: tuple[int, int], with_broken
     servers = [demo_server_config()] + ([MISSING] if with_broken else [])
     config = home / "servers.json"
     save_servers(config, servers)
-    app = PlaygroundApp(Workspace(config, persist=False), cursor_blink=False, warm_sandbox=scenario in WITH_RUNS)
+    os.environ["CODEMODE_TUI_SERVE_TOKEN"] = SHOT_TOKEN
+    app = PlaygroundApp(
+        Workspace(config, persist=False),
+        cursor_blink=False,
+        warm_sandbox=scenario in WITH_RUNS,
+        serve=scenario in SERVING,
+        serve_port=None,  # the playground's default port (a free one if it is taken)
+    )
     async with app.run_test(size=size) as pilot:
-        await scenario(app, pilot)
+        after = await scenario(app, pilot)
         path = out / f"{name}.svg"
         app.save_screenshot(filename=path.name, path=str(out))
+        if after is not None:
+            await after()
     return path
 
 
-async def run(out: Path) -> None:
+
+async def run(out: Path, only: set[str] | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for name, scenario, size, with_broken in SHOTS:
+        if only and name not in only:
+            continue
         path = await take(name, scenario, size, with_broken, out)
         print(f"wrote {path}")
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``[OUT_DIR] [NAME ...]``: every screenshot, or only those named."""
     args = sys.argv[1:] if argv is None else argv
     out = Path(args[0]) if args else Path("screenshots")
-    asyncio.run(run(out))
+    asyncio.run(run(out, set(args[1:])))
     return 0
 
 

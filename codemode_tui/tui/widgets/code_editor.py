@@ -196,7 +196,11 @@ class CodeEditor(TextArea):
             return  # typed on meanwhile: a newer request follows
         popup: CompletionPopup = self._overlay(CompletionPopup)
         if found.items:
-            popup.show(found.items, found.prefix, tuple(self.cursor_screen_offset))
+            x, y = self.cursor_screen_offset
+            hints = self.screen.query(SignatureHint)
+            if hints and hints.first().display and hints.first().below:
+                y += hints.first().rows  # the hint sits under the cursor's line: the list goes under it
+            popup.show(found.items, found.prefix, (x, y))
         else:
             popup.hide()
 

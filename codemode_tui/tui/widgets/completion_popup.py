@@ -40,9 +40,10 @@ class CompletionPopup(OptionList):
         self.highlighted = 0 if items else None
         rows = min(MAX_ROWS, len(items))
         x, y = at
-        height = self.screen.size.height
+        width, height = self.screen.size
         top = y + 1 if y + 1 + rows + 2 <= height else max(0, y - rows - 2)
-        self.styles.offset = (max(0, x - len(prefix)), top)
+        wide = min(100, max((self._label(item).cell_len for item in items), default=20) + 4)
+        self.styles.offset = (max(0, min(x - len(prefix), width - wide)), top)
         self.styles.height = rows + 2
         self.display = bool(items)
 

@@ -25,6 +25,8 @@ class SignatureHint(Static):
         super().__init__(id="signature-hint")
         self.display = False
         self.help: SignatureHelp | None = None
+        self.below = False
+        self.rows = 0
 
     def show(self, help_: SignatureHelp, at: tuple[int, int]) -> None:
         self.help = help_
@@ -39,7 +41,11 @@ class SignatureHint(Static):
         self.update(text)
         rows = 2 if first else 1
         x, y = at
-        self.styles.offset = (max(0, x - 4), max(0, y - rows - 2))
+        wide = min(110, max(len(help_.signature), len(first[:100])) + 4)
+        top = y - rows - 2
+        self.below = top < 0  # no room above the cursor's line: below it (the popup then goes under it)
+        self.rows = rows + 2
+        self.styles.offset = (max(0, min(x - 4, self.screen.size.width - wide)), y + 1 if self.below else top)
         self.display = True
 
     def hide(self) -> None:
