@@ -51,7 +51,9 @@ ANSWER_RULES = (
     "Returns stdout, stderr, the last expression's value, the error and a trace of tool calls; a part too long "
     "for the answer is cut with a marker saying how much was dropped, so print summaries and return small values. "
     "Code that imports tools is type-checked against them first: `diagnostics` lists wrong or missing parameters "
-    "and results used as the wrong type (check='block' runs nothing when there is an error)."
+    "and results used as the wrong type (check='block' runs nothing when there is an error). A call the tool "
+    "policy refuses raises ToolError('denied by policy: ...'). dry_run=true calls only read-only tools and "
+    "returns the others, not made, as `effects`."
 )
 
 # The meta-tools as an MCP client lists them from ``serve``: what a model holds in context instead
