@@ -293,6 +293,7 @@ COMMANDS: list[Command] = [
     Command("server('reconnect')", "Reconnect server", "Restart the highlighted server's session"),
     Command("server('log')", "Server log", "Status, failure reason and stderr of the highlighted server"),
     Command("server('import')", "Import servers", "Merge servers from an mcpServers JSON file"),
+    Command("server('policy')", "Server tool policy", "Which tools of the highlighted server run, ask or are refused"),
     Command("reconnect_all", "Reconnect all servers", "Connect every enabled server again"),
     Command("focus_tools", "Focus tools", "Move to the tool list"),
     Command("app.set_theme('codemode-light')", "Light theme", f"Switch to {LIGHT_THEME}"),
@@ -336,6 +337,7 @@ def help_sections(app: App[Any]) -> list[HelpSection]:
     from .screens.help import HelpScreen
     from .screens.history import HistoryScreen
     from .screens.import_servers import ImportServersScreen
+    from .screens.policy import PolicyScreen
     from .screens.problems import ProblemsScreen
     from .screens.prompt import PromptScreen
     from .screens.run_diff import RunDiffScreen
@@ -378,6 +380,7 @@ def help_sections(app: App[Any]) -> list[HelpSection]:
         HelpSection("Effect plan", _entries(app, EffectPlanScreen.BINDINGS)),
         HelpSection("Compare runs", _entries(app, RunDiffScreen.BINDINGS)),
         HelpSection("Problems", _entries(app, ProblemsScreen.BINDINGS)),
+        HelpSection("Tool policy", _entries(app, PolicyScreen.BINDINGS)),
         HelpSection("Rename, export, import", _entries(app, PromptScreen.BINDINGS)),
         HelpSection("Server form", _entries(app, ServerFormScreen.BINDINGS)),
         HelpSection("Server log", _entries(app, ServerLogScreen.BINDINGS)),

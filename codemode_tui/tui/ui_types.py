@@ -17,7 +17,7 @@ SandboxState = Literal["not started", "starting", "ready", "running", "restartin
 RunStatus = Literal["ok", "error", "cancelled", "failed"]
 
 #: What the servers pane (or the palette) can ask for.
-ServerAction = Literal["add", "edit", "delete", "toggle", "reconnect", "log", "import"]
+ServerAction = Literal["add", "edit", "delete", "toggle", "reconnect", "log", "import", "policy"]
 SERVER_ACTIONS: tuple[ServerAction, ...] = get_args(ServerAction)
 
 #: The panes that can be hidden and shown.

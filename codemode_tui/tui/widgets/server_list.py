@@ -38,6 +38,7 @@ class ServerList(DataTable[Content]):
         ),
         Binding("r", "request('reconnect')", "Reconnect", id="server-reconnect", tooltip="Restart the server session"),
         Binding("l,enter", "request('log')", "Log", id="server-log", tooltip="Status, failure reason and stderr"),
+        Binding("p", "request('policy')", "Policy", id="server-policy", tooltip="Which tools run, ask or are refused"),
         Binding(
             "i", "request('import')", "Import", id="server-import", tooltip="Import an mcpServers JSON file", show=False
         ),

@@ -25,7 +25,10 @@ from ..ui_types import ServerAction
 from .server_list import ServerList
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ...config import MCPServerConfig
+    from ...executor.policy import ToolPolicy
     from ...registry import ServerInfo
     from ...workspace import Workspace
     from ..screens.import_servers import ImportRequest
@@ -155,8 +158,34 @@ class ServersPane(Vertical):
                 ServerLogScreen(info, config.summary(), registry.stderr(server)),
                 partial(self._log_closed, server),
             )
+        elif action == "policy":
+            self._edit_policy(workspace, server)
         else:
             assert_never(action)
+
+    def _edit_policy(self, workspace: Workspace, server: str) -> None:
+        from ..screens.policy import PolicyScreen
+
+        if workspace.policy is None:
+            self.notify("No tool policy is in force in this session: every call runs.", severity="warning")
+            return
+        policy, path = workspace.policy, workspace.policy_path
+        tools = workspace.registry.list_tools(server)
+
+        def closed(changed: bool | None) -> None:
+            if changed and path is not None:
+                self._save_policy(policy, path)
+
+        self.app.push_screen(PolicyScreen(server, tools, policy), closed)
+
+    @work(group="policy-save", thread=True, exit_on_error=False)
+    def _save_policy(self, policy: ToolPolicy, path: Path) -> None:
+        try:
+            policy.save(path)
+        except OSError as exc:
+            self.app.call_from_thread(
+                self.notify, f"The policy holds for this session but was not saved: {exc}", severity="error"
+            )
 
     def _log_closed(self, server: str, result: str | None) -> None:
         if result == "reconnect":
