@@ -22,6 +22,12 @@ Rules for the next change here:
   ``codegen/*_runtime.py``) uses the standard library only and imports nothing
   heavy at import time: it is paid on every kernel start.
 - State changes are pushed (``add_state_listener``), never polled.
+- What may happen to a call is decided in one place: the run's gates
+  (``call_gate``: the tool policy, a replay, a dry run), which the bridge asks
+  before any server is contacted.  A new kind of interception is a gate, not a
+  branch in a front end; whatever a gate decides is written on the call's trace
+  record.  Every call is recorded (``recording``) from the bridge's one
+  encoding of its answer, within the run's budget.
 """
 
 from .bridge import CallRejected, ToolBridge
