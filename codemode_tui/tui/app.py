@@ -66,6 +66,9 @@ class PlaygroundApp(App[None]):
     CSS_PATH: ClassVar[list[str | PurePath]] = [
         Path(__file__).parent / "app.tcss",
         Path(__file__).parent / "completion.tcss",  # the editor's popup and hint, on the screen's overlay
+        # The dialogs' styles (their screens name the same file): parsed once at start, not when an
+        # approval dialog first opens while a run waits on it.
+        Path(__file__).parent / "screens" / "dialogs.tcss",
     ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012 (declared by App)
     ENABLE_COMMAND_PALETTE = True
@@ -163,6 +166,7 @@ class PlaygroundApp(App[None]):
             # Every saved server's tools from the last discovery: listed at once, while the servers connect.
             workspace.load_cached_tools()
             importlib.import_module("codemode_tui.codegen.preview")  # warm: the first preview must not wait
+            importlib.import_module("codemode_tui.tui.screens.approval")  # nor the first approval
         except Exception as exc:  # shown to the user: the UI stays up to say why
             self.post_message(WorkspaceLoaded(None, f"{type(exc).__name__}: {exc}"))
             return
