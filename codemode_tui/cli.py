@@ -787,7 +787,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="playground_port",
         type=int,
         metavar="N",
-        help="playground: the port of --serve (default: a free one)",
+        help="playground: the port of --serve (default 8765, or a free one when it is taken)",
     )
     parser.add_argument(
         "--policy",
