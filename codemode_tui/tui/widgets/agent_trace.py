@@ -12,10 +12,9 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual.binding import Binding, BindingType
 from textual.content import Content
-from textual.widgets import DataTable
 
 from ..formatting import format_duration
-from .trace_table import TraceTable, record_ok
+from .trace_table import TraceTable, record_ok, status_cell
 
 if TYPE_CHECKING:
     from ...executor.run_result import ToolCallRecord
@@ -41,18 +40,16 @@ def short_decision(decision: str | None) -> str:
     return text
 
 
-class AgentTrace(DataTable[Content]):
-    """Rows added (or updated in place) as the run's calls finish."""
+class AgentTrace(TraceTable):
+    """The trace table with the columns of a watched run: rows added (or updated in place) as calls finish."""
+
+    COLUMNS: ClassVar[tuple[str, ...]] = COLUMNS
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open_call", "Open call", id="agent-trace-open", tooltip="Open the call: arguments and result")
     ]
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
-        self.records: list[ToolCallRecord] = []
-
-    def on_mount(self) -> None:
+    def _add_columns(self) -> None:
         # Fixed widths: the rows arrive one by one while the view may be hidden.
         self.add_column("#", key="n", width=3)
         self.add_column("tool", key="tool", width=22)
@@ -63,44 +60,17 @@ class AgentTrace(DataTable[Content]):
 
     def show(self, records: list[ToolCallRecord]) -> None:
         """Replace the rows with ``records`` (another run was selected)."""
-        self.records.clear()
-        self.clear()
+        self.reset()
         for record in records:
             self.add_record(record)
 
-    def add_record(self, record: ToolCallRecord) -> None:
-        key = str(record.call_id)
-        if key in self.rows:
-            index = self.get_row_index(key)
-            self.records[index] = record
-            for column, value in zip(COLUMNS, self._cells(index + 1, record), strict=True):
-                self.update_cell(key, column, value)
-            return
-        self.records.append(record)
-        self.add_row(*self._cells(len(self.records), record), key=key)
-
     def _cells(self, number: int, record: ToolCallRecord) -> tuple[Content, ...]:
-        ok = record_ok(record)
-        if ok is None:
-            status = Content.styled("running", "$text-warning")
-        elif ok:
-            status = Content.styled("ok", "$text-success")
-        else:
-            status = Content.styled("error", "$text-error")  # the message: in the call (enter)
         decision = short_decision(record.decision) or ("from the recording" if record.answered == "recording" else "")
         return (
             Content(str(number)),
             Content(record.name),
             Content(str(record.line) if record.line else ""),
-            Content(format_duration(record.duration) if ok is not None else "…"),
-            status,
+            Content(format_duration(record.duration) if record_ok(record) is not None else "…"),
+            status_cell(record, with_error=False),  # the message: in the call (enter)
             Content.styled(decision, decision_style(record.decision)),
         )
-
-    def action_open_call(self) -> None:
-        if 0 <= self.cursor_row < len(self.records):
-            self.post_message(TraceTable.CallSelected(self.records[self.cursor_row]))
-
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        self.action_open_call()

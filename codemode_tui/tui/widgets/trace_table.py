@@ -47,6 +47,16 @@ def line_cell(line: int | None) -> Content:
     return Content(str(line)) if line else Content.styled("–", "$text-muted")
 
 
+def status_cell(record: ToolCallRecord, *, with_error: bool = True) -> Content:
+    """``running``, ``ok`` or ``error`` (with its message unless the view is narrow), styled."""
+    ok = record_ok(record)
+    if ok is None:
+        return Content.styled("running", "$text-warning")
+    if ok:
+        return Content.styled("ok", "$text-success")
+    return Content.styled(f"error: {record.error}" if record.error and with_error else "error", "$text-error")
+
+
 def decision_cell(decision: str | None) -> Content:
     """What a gate decided; a denial in the error colour."""
     if not decision:
@@ -56,6 +66,9 @@ def decision_cell(decision: str | None) -> Content:
 
 class TraceTable(DataTable[Content]):
     """Tool calls of the last run, in the order they started."""
+
+    COLUMNS: ClassVar[tuple[str, ...]] = COLUMNS
+    """The column keys, in the order :meth:`_cells` gives the cells."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open_call", "Open call", id="trace-open", tooltip="Open the call: arguments and result")
@@ -73,6 +86,10 @@ class TraceTable(DataTable[Content]):
         self.records: list[ToolCallRecord] = []
 
     def on_mount(self) -> None:
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        """The columns, keyed as :attr:`COLUMNS` (Textual calls every class's ``on_mount``: override this)."""
         self.add_column("#", key="n", width=3)
         self.add_column("tool", key="tool")
         self.add_column("line", key="line", width=4)
@@ -88,33 +105,23 @@ class TraceTable(DataTable[Content]):
     def add_record(self, record: ToolCallRecord) -> None:
         """Add a call, or update its row when the same call finishes."""
         key = str(record.call_id)
-        cells = self._cells(len(self.records) + 1, record)
         if key in self.rows:
             index = self.get_row_index(key)
             self.records[index] = record
-            cells = self._cells(index + 1, record)
-            for column, value in zip(COLUMNS, cells, strict=True):
+            for column, value in zip(self.COLUMNS, self._cells(index + 1, record), strict=True):
                 self.update_cell(key, column, value)
             return
         self.records.append(record)
-        self.add_row(*cells, key=key)
+        self.add_row(*self._cells(len(self.records), record), key=key)
 
     def _cells(self, number: int, record: ToolCallRecord) -> tuple[Content, ...]:
-        ok = record_ok(record)
-        if ok is None:
-            status = Content.styled("running", "$text-warning")
-        elif ok:
-            status = Content.styled("ok", "$text-success")
-        else:
-            status = Content.styled(f"error: {record.error}" if record.error else "error", "$text-error")
-        duration = record.duration
         return (
             Content(str(number)),
             Content(record_name(record)),
             line_cell(record.line),
-            Content(format_duration(duration) if ok is not None else "…"),
+            Content(format_duration(record.duration) if record_ok(record) is not None else "…"),
             answered_cell(record.answered),
-            status,
+            status_cell(record),
             decision_cell(record.decision),
         )
 
