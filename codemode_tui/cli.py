@@ -518,21 +518,14 @@ def cmd_runs_show(args: argparse.Namespace) -> int:
             arguments = json.dumps(planned.get("arguments") or {}, ensure_ascii=False, sort_keys=True, default=str)
             print(f"{planned.get('order'):>4}. {planned.get('tool')}({arguments})  [line {planned.get('line')}]")
     if record.divergences:
+        from .executor.recording import describe_divergence
+
         print(f"-- divergences: {len(record.divergences)}")
         for divergence in record.divergences:
-            print(f"  {_describe_divergence(divergence)}")
+            print(f"  {describe_divergence(divergence)}")
     if not record.recorded and record.trace:
         _err("this run has no recording: it cannot be replayed")
     return 0
-
-
-def _describe_divergence(data: dict[str, Any]) -> str:
-    from .executor.recording import Divergence
-
-    try:
-        return Divergence(**data).describe()
-    except TypeError:
-        return json.dumps(data, ensure_ascii=False, default=str)
 
 
 def cmd_runs_replay(args: argparse.Namespace) -> int:

@@ -191,53 +191,6 @@ def approver_for(workspace: Workspace, ctx: Context | None) -> Approver | None:
     return elicitation_approver(ctx)
 
 
-async def check_direct_call(
-    workspace: Workspace, tool: Any, arguments: dict[str, Any], approver: Approver | None
-) -> None:
-    """The workspace's policy for a ``call_tool`` (no code, so no bridge): raises ``ToolError`` when refused.
-
-    The same decisions a call from code gets: ``allow`` passes, ``deny`` refuses,
-    ``ask`` asks the person attached (``workspace.approver``) or the client, and
-    with nobody to ask refuses.
-    """
-    policy = workspace.policy
-    if policy is None:
-        return
-    name = tool.qualified_name
-    decision, why = policy.decide(name, tool)
-    if decision == "allow":
-        return
-    if decision == "deny":
-        raise ToolError(f"denied by policy: {name} is refused by {why}", server=tool.server, tool=tool.name)
-    asker = workspace.approver or approver
-    if asker is None:
-        raise ToolError(
-            f"denied by policy: {name} needs approval ({why} is 'ask') and nobody is attached to approve it; "
-            "allow it in the policy to run it unattended",
-            server=tool.server,
-            tool=tool.name,
-        )
-    request = ApprovalRequest(
-        run_id="",
-        tool=name,
-        server=tool.server,
-        arguments=arguments,
-        annotations=dict(tool.annotations),
-        input_schema=dict(tool.input_schema),
-        reason=why,
-        source="serve",
-    )
-    approval = await asker(request)
-    if approval.answer == "deny":
-        note = f" ({approval.note})" if approval.note else ""
-        raise ToolError(f"denied by policy: {approval.by} refused {name}{note}", server=tool.server, tool=tool.name)
-    if approval.answer == "always":
-        policy.set_tool(name, "allow")
-        if workspace.policy_path is not None:
-            with contextlib.suppress(OSError):
-                policy.save(workspace.policy_path)
-
-
 #: Characters an ``execute_code`` answer may take by default: a few thousand tokens of a model's context.
 DEFAULT_ANSWER_CHARS = 20_000
 
@@ -382,10 +335,10 @@ def _add_tools(server: MCPServer, workspace: Workspace, *, allow_direct_calls: b
             arguments: Annotated[dict[str, Any] | None, Field(description="The tool's arguments")] = None,
             ctx: Context | None = None,
         ) -> Any:
-            note_request(workspace, ctx)
+            session = note_request(workspace, ctx)
             try:
                 tool = meta.resolve(tool_name)
-                await check_direct_call(workspace, tool, arguments or {}, approver_for(workspace, ctx))
+                await workspace.authorize(tool, arguments or {}, approver=approver_for(workspace, ctx), session=session)
                 return await workspace.registry.call_tool(tool.qualified_name, arguments or {})
             except (ToolError, LookupError) as exc:
                 raise _fail(exc) from None

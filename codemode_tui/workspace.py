@@ -15,6 +15,7 @@ MCP session its own sandbox through :meth:`Workspace.executor_for`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import importlib
 import logging
@@ -50,12 +51,12 @@ from .config import (
 from .executor import CodeModeConfig, CodeModeExecutor, RunError, RunResult
 from .executor.bindings import Bindings
 from .executor.bridge import ToolCallCallback
-from .executor.call_gate import CallGate, DryRunGate, PolicyGate, ReplayGate
+from .executor.call_gate import CallGate, DryRunGate, GateCall, PolicyGate, ReplayGate
 from .executor.config import CheckMode
 from .executor.output import OutputCallback
 from .executor.policy import ApprovalRequest, Approver, ToolPolicy
 from .executor.recording import Recording, RecordingError
-from .executor.run_result import NOTE_INTERRUPTED
+from .executor.run_result import NOTE_INTERRUPTED, ToolCallRecord
 from .meta_tools import MetaTools
 from .names import sanitize_identifier
 from .registry import ToolRegistry
@@ -716,7 +717,7 @@ class Workspace:
             gates.append(
                 PolicyGate(
                     self.policy,
-                    self._announce(asker, session) if asker is not None else None,
+                    self._announce(asker) if asker is not None else None,
                     code=code,
                     session=session,
                     source=source,
@@ -725,7 +726,32 @@ class Workspace:
             )
         return gates, mode
 
-    def _announce(self, approver: Approver, session: str | None) -> Approver:
+    async def authorize(
+        self,
+        tool: ToolDefinition,
+        arguments: dict[str, Any],
+        *,
+        approver: Approver | None = None,
+        source: RunSource = "serve",
+        session: str | None = None,
+    ) -> str | None:
+        """Pass one call made outside code (``serve``'s ``call_tool``) through the same policy gate as calls
+        from code: returns what was decided, raises ``ToolError("denied by policy: ...")`` when refused."""
+        record = ToolCallRecord(
+            call_id=0,
+            run_id="",
+            name=tool.qualified_name,
+            server=tool.server,
+            tool=tool.name,
+            arguments=arguments,
+            started=time.time(),
+        )
+        gates, _ = self._gates("", session, source, None, False, False, approver)
+        for gate in gates:
+            await gate(GateCall(record, tool, contextlib.nullcontext))
+        return record.decision
+
+    def _announce(self, approver: Approver) -> Approver:
         """``approver``, with every request also told to the run listeners (the Agents view)."""
 
         async def ask(request: ApprovalRequest) -> Any:
@@ -762,14 +788,18 @@ class Workspace:
 
     def recording_of(self, record: RunRecord | str) -> Recording:
         """The recording of a past run (an empty one for a run that made no call)."""
+        return self._recorded_run(record)[1]
+
+    def _recorded_run(self, record: RunRecord | str) -> tuple[RunRecord, Recording]:
+        """A past run (by id or prefix) and its recording: file reads, so callers on a loop use a thread."""
         found = self.history.get(record) if isinstance(record, str) else record
         if found is None:
             raise RecordingError(f"no run {record!r} in the history; `codemode-tui runs list` shows them")
         if not found.recorded:
             if found.trace:
                 raise RecordingError(f"run {found.id} made tool calls but has no recording (it was removed)")
-            return Recording(code=found.code)
-        return self.recordings.load(found.id)
+            return found, Recording(code=found.code)
+        return found, self.recordings.load(found.id)
 
     def load_recorded_tools(self, recording: Recording) -> None:
         """Make the recorded servers' tools known (for the bindings) where discovery has not.
@@ -777,15 +807,9 @@ class Workspace:
         A replay contacts no server, so a server that is stopped, failed or gone
         from the configuration gets its tools from the recording.
         """
-        for server, entries in recording.tools.items():
+        for server, tools in recording.tool_definitions().items():
             if server in self.registry.server_names and self.registry.list_tools(server):
                 continue
-            tools = []
-            for entry in entries:
-                try:
-                    tools.append(ToolDefinition.from_dict(server, entry))
-                except Exception:
-                    continue
             try:
                 if server not in self.registry.server_names:
                     self.registry.add_server(MCPServerConfig(name=server, command="true", enabled=False))
@@ -812,10 +836,7 @@ class Workspace:
         lists each call not in the recording and each recorded call not made.
         Raises :class:`RecordingError` when the run or its recording is missing.
         """
-        found = self.history.get(record) if isinstance(record, str) else record
-        if found is None:
-            raise RecordingError(f"no run {record!r} in the history; `codemode-tui runs list` shows them")
-        recording = await asyncio.to_thread(self.recording_of, found)
+        found, recording = await asyncio.to_thread(self._recorded_run, record)
         return await self.run(
             found.code if code is None else code,
             timeout=timeout,

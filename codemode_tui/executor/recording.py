@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..files import atomic_write_text, read_user_file
+from ..tool_types import ToolDefinition
 
 FORMAT = 1
 #: Default bytes of results a run keeps (see ``CodeModeConfig.max_recording_bytes``).
@@ -116,6 +117,18 @@ class Recording:
     def matcher(self) -> Matcher:
         """A fresh cursor over the calls, for one replay."""
         return Matcher(self)
+
+    def tool_definitions(self) -> dict[str, list[ToolDefinition]]:
+        """The recorded catalogs as tool definitions, per server (an entry that does not read is left out)."""
+        found: dict[str, list[ToolDefinition]] = {}
+        for server, entries in self.tools.items():
+            tools = found.setdefault(server, [])
+            for entry in entries:
+                try:
+                    tools.append(ToolDefinition.from_dict(server, entry))
+                except Exception:
+                    continue
+        return found
 
     # -- files -------------------------------------------------------------------
 
@@ -221,6 +234,19 @@ class Divergence:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def describe_divergence(data: dict[str, Any]) -> str:
+    """A divergence kept as data (``Divergence.to_dict``, in the history) as :meth:`Divergence.describe` says it."""
+    arguments = data.get("arguments")
+    order = data.get("order")
+    return Divergence(
+        kind=str(data.get("kind", "?")),
+        tool=str(data.get("tool", "?")),
+        arguments=arguments if isinstance(arguments, dict) else {},
+        order=order if isinstance(order, int) else 0,
+        detail=str(data.get("detail") or ""),
+    ).describe()
 
 
 def _same(call: RecordedCall, tool: str, arguments: dict[str, Any]) -> bool:

@@ -91,7 +91,6 @@ async def replay_code(
     from ..config import MCPServerConfig
     from ..executor import CodeModeConfig, CodeModeExecutor
     from ..executor.call_gate import GateAnswer, GateCall, ReplayGate
-    from ..tool_types import ToolDefinition
     from .skills import redact_arguments
 
     class RedactedReplay(ReplayGate):
@@ -104,13 +103,7 @@ async def replay_code(
                 call.record.arguments = original
 
     registry = ToolRegistry()
-    for server, entries in recording.tools.items():
-        tools = []
-        for entry in entries:
-            try:
-                tools.append(ToolDefinition.from_dict(server, entry))
-            except Exception:
-                continue
+    for server, tools in recording.tool_definitions().items():
         registry.add_server(MCPServerConfig(name=server, command="true", enabled=False))
         registry.load_tools(server, tools)
     config = CodeModeConfig(sandbox=sandbox)  # type: ignore[arg-type]

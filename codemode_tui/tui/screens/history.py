@@ -64,14 +64,9 @@ def trace_cells(call: dict[str, Any]) -> tuple[Content, ...]:
 
 def divergence_text(divergence: dict[str, Any]) -> str:
     """A recorded divergence (``Divergence.to_dict``) as one line: kind, call, what differs."""
-    import json
+    from ...executor.recording import describe_divergence
 
-    args = json.dumps(divergence.get("arguments") or {}, ensure_ascii=False, sort_keys=True)
-    if len(args) > 100:
-        args = args[:97] + "..."
-    text = f"{divergence.get('kind', '?')}: call {divergence.get('order', '?')} {divergence.get('tool', '?')}({args})"
-    detail = divergence.get("detail")
-    return f"{text}: {detail}" if detail else text
+    return describe_divergence(divergence)
 
 
 class HistoryScreen(ModalScreen["RunRecord | None"]):
