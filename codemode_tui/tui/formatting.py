@@ -10,6 +10,8 @@ from typing import Any
 from textual.content import Content
 from textual.highlight import highlight
 
+from ..terminal_text import strip_controls
+
 STATUS_GLYPHS = {
     "connected": ("●", "$text-success"),
     "connecting": ("◌", "$text-warning"),
@@ -17,6 +19,16 @@ STATUS_GLYPHS = {
     "disabled": ("○", "$text-disabled"),
     "disconnected": ("·", "$text-muted"),
 }
+
+
+def safe(text: str) -> str:
+    """``text`` fit for the screen: no terminal control sequences (OSC 52 clipboard writes, titles, CSI).
+
+    Textual passes an escape character in widget text straight to the
+    terminal, so whatever a sandbox, a tool, a server or an agent sent goes
+    through here before a widget shows it.
+    """
+    return strip_controls(text)
 
 
 def status_glyph(status: str) -> Content:
@@ -61,7 +73,7 @@ def format_duration(seconds: float | None) -> str:
 
 
 def first_line(text: str | None, limit: int = 200) -> str:
-    lines = (text or "").strip().splitlines()
+    lines = safe(text or "").strip().splitlines()
     line = lines[0] if lines else ""
     return line if len(line) <= limit else line[: limit - 1] + "…"
 

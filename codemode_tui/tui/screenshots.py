@@ -368,7 +368,6 @@ async def take(name: str, scenario: Scenario, size: tuple[int, int], with_broken
     return path
 
 
-
 async def run(out: Path, only: set[str] | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for name, scenario, size, with_broken in SHOTS:

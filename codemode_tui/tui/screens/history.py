@@ -23,7 +23,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Static
 
-from ..formatting import format_duration, format_started, run_status
+from ..formatting import format_duration, format_started, run_status, safe
 from ..widgets.code_view import CodeView
 from ..widgets.history_list import HistoryList, mode_label, run_mode
 from ..widgets.output_pane import OutputPane
@@ -188,7 +188,7 @@ class HistoryScreen(ModalScreen["RunRecord | None"]):
             held = len(record.effects)
             parts.append(Content.styled(f" · {held} call{'s' if held != 1 else ''} held back", "$text-warning"))
         if record.error:
-            parts += [Content("\n"), Content.styled(record.error, "$text-error")]
+            parts += [Content("\n"), Content.styled(safe(record.error), "$text-error")]
         if record.divergences:
             count = len(record.divergences)
             parts += [Content("\n"), Content.styled(f"{count} divergence{'s' if count != 1 else ''}:", "$text-warning")]

@@ -41,7 +41,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, TextArea
 
 from ..codegen_preview import binding_preview
-from ..formatting import format_started
+from ..formatting import format_started, safe
 from ..keys import MAIN_BINDINGS, first_key, help_sections
 from ..messages import (
     AgentEvent,
@@ -622,9 +622,13 @@ class MainScreen(Screen[None]):
         self.editor.border_title = f"Editor · {snippet.name}{changed}"
 
     def open_in_editor(self, code: str, snippet: Snippet | None = None, *, in_store: bool = False) -> None:
-        """Replace the buffer with ``code`` as one undoable edit (ctrl+z brings the old buffer back)."""
+        """Replace the buffer with ``code`` as one undoable edit (ctrl+z brings the old buffer back).
+
+        Raw control characters are dropped: an agent's code (or an imported
+        snippet) could otherwise drive the terminal from inside the editor.
+        """
         editor = self.editor
-        editor.replace(code, (0, 0), editor.document.end)
+        editor.replace(safe(code), (0, 0), editor.document.end)
         editor.move_cursor((0, 0))
         editor.scroll_home(animate=False)
         self._buffer_text = editor.text

@@ -13,6 +13,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from ..formatting import safe
+
 if TYPE_CHECKING:
     from ...registry import ServerInfo
 
@@ -58,11 +60,11 @@ class ServerLogScreen(ModalScreen[str | None]):
             )
             if info.error:
                 yield Static(Content.styled("Why it failed", "bold $text-error"), classes="dialog-heading")
-                yield Static(Content(info.error), id="server-error")
+                yield Static(Content(safe(info.error)), id="server-error")
             yield Static(Content.styled("stderr (last lines)", "bold"), classes="dialog-heading")
             with VerticalScroll(id="stderr-scroll"):
                 text = "\n".join(self.stderr[-200:]) if self.stderr else "(nothing written to stderr)"
-                yield Static(Content(text), id="stderr")
+                yield Static(Content(safe(text)), id="stderr")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Reconnect (r)", variant="primary", id="reconnect", compact=True)
                 yield Button("Close (esc)", id="close", compact=True)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.binding import Binding, BindingType
 from textual.content import Content
 
-from ..formatting import format_duration
+from ..formatting import format_duration, safe
 from .trace_table import TraceTable, record_ok, status_cell
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ class AgentTrace(TraceTable):
         decision = short_decision(record.decision) or ("from the recording" if record.answered == "recording" else "")
         return (
             Content(str(number)),
-            Content(record.name),
+            Content(safe(record.name)),
             Content(str(record.line) if record.line else ""),
             Content(format_duration(record.duration) if record_ok(record) is not None else "…"),
             status_cell(record, with_error=False),  # the message: in the call (enter)

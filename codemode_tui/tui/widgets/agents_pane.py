@@ -25,7 +25,7 @@ from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from ..formatting import first_line, format_duration, pretty_value
+from ..formatting import first_line, format_duration, pretty_value, safe
 from .agent_trace import AgentTrace
 from .code_view import CodeView
 from .run_log import RunLog
@@ -295,7 +295,7 @@ class AgentsPane(Vertical):
                 Option(
                     Content.assemble(
                         Content.styled(f"{view.number:>2} ", "$text-muted"),
-                        Content(view.client or "unnamed client"),
+                        Content(safe(view.client or "unnamed client")),
                         Content.styled(f"  {count} run{'s' if count != 1 else ''}  ", "$text-muted"),
                         Content.styled(view.state, STATE_STYLES.get(view.state, "")),
                     ),
@@ -320,7 +320,7 @@ class AgentsPane(Vertical):
                         Content.styled(f"{GLYPHS[state]} ", STATE_STYLES[state]),
                         Content.styled(f"#{run.number} ", "bold"),
                         Content.styled(f"{calls} call{'s' if calls != 1 else ''} ", "$text-muted"),
-                        Content(_code_summary(run.code, 22)),
+                        Content(safe(_code_summary(run.code, 22))),
                     ),
                     id=run.key,
                 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
-from ..formatting import highlighted
+from ..formatting import highlighted, safe
 
 
 class CodeView(Static):
@@ -17,6 +17,7 @@ class CodeView(Static):
         self.placeholder = placeholder
 
     def show(self, code: str, language: str = "python") -> None:
+        code = safe(code)  # values, results, errors and agents' code come from outside
         self.text = code
         if not code:
             self.update(Content.styled(self.placeholder, "$text-muted"))
@@ -28,4 +29,4 @@ class CodeView(Static):
     def show_message(self, message: str, style: str = "$text-muted") -> None:
         """Plain text (escaped: never parsed as markup), for 'nothing here' states."""
         self.text = ""
-        self.update(Content.styled(message, style))
+        self.update(Content.styled(safe(message), style))

@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from ..formatting import format_duration, format_started, run_status
+from ..formatting import format_duration, format_started, run_status, safe
 
 if TYPE_CHECKING:
     from ...snippets import RunRecord
@@ -109,7 +109,7 @@ class HistoryList(OptionList):
             Content.styled(f"  {format_duration(record.duration)}", "$text-muted"),
             *tags,
             Content("\n"),
-            Content(f"{record.snippet} · {record.title()}" if record.snippet else record.title()),
+            Content(safe(f"{record.snippet} · {record.title()}" if record.snippet else record.title())),
         )
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:

@@ -11,7 +11,7 @@ from textual.content import Content
 from textual.widgets import Static, TabbedContent, TabPane
 
 from ..codegen_preview import binding_preview
-from ..formatting import pretty_json
+from ..formatting import pretty_json, safe
 from .annotation_badges import AnnotationBadges
 from .code_view import CodeView
 
@@ -70,12 +70,12 @@ class PreviewPane(Vertical):
             binding.show_message("Select a tool to see its generated Python binding.")
             return
         heading = Content.assemble(
-            Content.styled(tool.title or tool.name, "bold $text-primary"),
+            Content.styled(safe(tool.title or tool.name), "bold $text-primary"),
             Content.styled(f"  {tool.qualified_name}", "$text-muted"),
         )
         title.update(heading)
         badges.show(tool.annotations)
-        description.update(Content(tool.description.strip() or "(no description)"))
+        description.update(Content(safe(tool.description).strip() or "(no description)"))
         schemas = {"input": tool.input_schema}
         if tool.output_schema is not None:
             schemas["output"] = tool.output_schema

@@ -6,6 +6,8 @@ from rich.style import Style
 from rich.text import Text
 from textual.widgets import RichLog
 
+from ..formatting import safe
+
 MAX_LINES = 5000
 
 
@@ -43,6 +45,7 @@ class RunLog(RichLog):
         self._write_line("note", text)
 
     def _write_line(self, stream: str, line: str) -> None:
+        line = safe(line)  # a print in sandbox code must not write the clipboard or the title
         self.plain.append(line)
         if len(self.plain) > MAX_LINES:
             del self.plain[: len(self.plain) - MAX_LINES]

@@ -15,7 +15,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import DataTable
 
-from ..formatting import format_duration
+from ..formatting import format_duration, safe
 
 if TYPE_CHECKING:
     from ...executor.run_result import ToolCallRecord
@@ -117,7 +117,7 @@ class TraceTable(DataTable[Content]):
     def _cells(self, number: int, record: ToolCallRecord) -> tuple[Content, ...]:
         return (
             Content(str(number)),
-            Content(record_name(record)),
+            Content(safe(record_name(record))),
             line_cell(record.line),
             Content(format_duration(record.duration) if record_ok(record) is not None else "…"),
             answered_cell(record.answered),
