@@ -12,9 +12,9 @@ is painted, then a worker builds the Workspace and hands it to the main screen.
 The App also holds what the person attached to the engine provides for every
 run, theirs and agents': the tool policy (loaded from ``--policy`` or
 ``policy.json`` in the config folder) and the approver that answers its
-``ask`` with a dialog, one at a time.  With ``--serve`` it serves the
-meta-tools over streamable HTTP on loopback, in the app's own event loop (the
-runs of agents and of the editor share one workspace, so one loop).
+``ask`` with a dialog, one at a time (``approvals.py``).  With ``--serve`` it
+serves the meta-tools over streamable HTTP on loopback, in the app's own event
+loop (``serving.py``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
-import socket
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path, PurePath
@@ -35,10 +34,12 @@ from textual.screen import Screen
 from textual.theme import Theme
 
 from .. import paths
+from .approvals import ApprovalDesk
 from .keys import DEFAULT_THEME, PALETTE, help_sections
 from .messages import ServeChanged, WorkspaceLoaded
 from .screens.help import HelpSection
 from .screens.main import MainScreen
+from .serving import serve_agents
 from .state import LatestWriter, LoadedState, load_state
 from .themes import ThemeCatalog, load_themes
 
@@ -47,12 +48,6 @@ if TYPE_CHECKING:  # the engine is imported by a worker after the first frame
     from ..workspace import Workspace
     from .screens.serve_info import ServeInfo
     from .screens.snippets import SnippetsScreen
-
-SERVE_HOST = "127.0.0.1"
-#: Where the playground serves agents by default (stable, so a pasted client config keeps working).
-DEFAULT_SERVE_PORT = 8765
-#: The serving token, kept in the config folder (0600) unless CODEMODE_TUI_SERVE_TOKEN is set.
-SERVE_TOKEN_FILE = "serve-token"
 
 
 class WorkspaceLoading(RuntimeError, AttributeError):
@@ -106,9 +101,7 @@ class PlaygroundApp(App[None]):
         self.serve_info: ServeInfo | None = None
         """Where ``--serve`` listens, once it does."""
         self._stop_serving: asyncio.Event | None = None
-        self._approval_turn = asyncio.Lock()
-        self.approvals_waiting = 0
-        """Calls waiting for a person's answer (one dialog shows at a time)."""
+        self.approvals = ApprovalDesk(self)
         self._workspace: Workspace | None = workspace  # built by a worker after the first frame when not given
         self.config_path = config_path
         self.connect_on_start = connect
@@ -223,100 +216,24 @@ class PlaygroundApp(App[None]):
             workspace.approver = self.approve
 
     async def approve(self, request: ApprovalRequest) -> Approval:
-        """Ask the person about ``request`` in a dialog; the run waits on this ``await`` meanwhile.
+        """Ask the person about ``request`` in a dialog (queued: one at a time, in the order asked)."""
+        return await self.approvals.approve(request)
 
-        Calls waiting at once queue: one dialog at a time, in the order asked.
-        Called from the bridge; if that is another loop, the dialog still opens on the app's.
-        """
-        loop = self._loop
-        if loop is not None and asyncio.get_running_loop() is not loop:
-            return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self._ask(request), loop))
-        return await self._ask(request)
-
-    async def _ask(self, request: ApprovalRequest) -> Approval:
-        from ..executor.policy import Approval
-        from .screens.approval import ApprovalScreen
-
-        self.approvals_waiting += 1
-        self._tell_waiting()
-        try:
-            async with self._approval_turn:
-                future: asyncio.Future[Approval | None] = asyncio.get_running_loop().create_future()
-                screen = ApprovalScreen(request, waiting=self.approvals_waiting - 1)
-
-                def answered(approval: Approval | None) -> None:
-                    if not future.done():
-                        future.set_result(approval)
-
-                await self.push_screen(screen, answered)
-                try:
-                    approval = await future
-                except asyncio.CancelledError:  # the run was stopped while the dialog was up
-                    if screen.is_current:
-                        screen.dismiss(None)
-                    raise
-        finally:
-            self.approvals_waiting -= 1
-            self._tell_waiting()
-            if self.main_screen is not None and self.main_screen.ui_alive:
-                self.main_screen.approval_done(request)
-        return approval if approval is not None else Approval("deny", by="the playground", note="dialog closed")
-
-    def _tell_waiting(self) -> None:
-        """The dialog on screen says how many calls wait behind it."""
-        from .screens.approval import ApprovalScreen
-
-        for screen in self.screen_stack:
-            if isinstance(screen, ApprovalScreen):
-                screen.set_waiting(max(0, self.approvals_waiting - 1))
+    @property
+    def approvals_waiting(self) -> int:
+        """Calls waiting for a person's answer."""
+        return self.approvals.waiting
 
     # -- serving agents (--serve) ------------------------------------------------------------
 
     @work(group="serve", exclusive=True, exit_on_error=False)
     async def _serve(self, workspace: Workspace, stop: asyncio.Event) -> None:
         """Serve the meta-tools over streamable HTTP on loopback until the app closes."""
-        from .. import paths, server_mode
-        from .screens.serve_info import ServeInfo
 
-        try:
-            token = await asyncio.to_thread(server_mode.remembered_token, paths.config_dir() / SERVE_TOKEN_FILE)
-        except OSError as exc:
-            self.post_message(ServeChanged(None, f"cannot keep the serving token: {exc}"))
-            return
-        # A stable address and token, so a pasted client config keeps working; a taken default port
-        # falls back to a free one (an explicit --port does not).
-        port = self.serve_port or DEFAULT_SERVE_PORT
-        for attempt in range(2):
-            ready = asyncio.Event()
-            task = asyncio.ensure_future(
-                server_mode.serve_http(workspace, host=SERVE_HOST, port=port, token=token, ready=ready)
-            )
-            waiter = asyncio.ensure_future(ready.wait())
-            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
-            taken = task.done() and not task.cancelled() and isinstance(task.exception(), OSError)
-            if ready.is_set() or not taken or self.serve_port or attempt:
-                break
-            waiter.cancel()
-            port = _free_port()
-        try:
-            if not ready.is_set():
-                error = task.exception() if task.done() and not task.cancelled() else None
-                self.post_message(ServeChanged(None, f"{type(error).__name__}: {error}" if error else "stopped"))
-                return
-            self.serve_info = ServeInfo(f"http://{SERVE_HOST}:{port}/mcp", token, port)
-            self.post_message(ServeChanged(self.serve_info.url))
-            stopper = asyncio.ensure_future(stop.wait())
-            await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
-            stopper.cancel()
-            if task.done() and not task.cancelled() and task.exception() is not None:
-                error = task.exception()
-                self.post_message(ServeChanged(None, f"{type(error).__name__}: {error}"))
-        finally:
-            waiter.cancel()
-            if not task.done():
-                task.cancel()
-                with contextlib.suppress(BaseException):
-                    await task
+        def started(info: ServeInfo) -> None:
+            self.serve_info = info
+
+        await serve_agents(workspace, port=self.serve_port, stop=stop, started=started, changed=self.post_message)
 
     @on(ServeChanged)
     def _serve_changed(self, message: ServeChanged) -> None:
@@ -413,18 +330,12 @@ class PlaygroundApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "stop_under_dialog":
             hub = self.main_screen
-            return hub is not None and self.screen is not hub and (hub.running or self._asking_session() is not None)
+            asking = self.approvals.asking_session()
+            return hub is not None and self.screen is not hub and (hub.running or asking is not None)
         return True
 
-    def _asking_session(self) -> str | None:
-        """The agent session whose call the approval dialog on top asks about (ctrl+c stops its run)."""
-        from .screens.approval import ApprovalScreen
-
-        screen = self.screen
-        return screen.request.session if isinstance(screen, ApprovalScreen) else None
-
     def action_stop_under_dialog(self) -> None:
-        session = self._asking_session()
+        session = self.approvals.asking_session()
         if session is not None and self._workspace is not None:
             self._workspace.interrupt_session(session)
         elif self.main_screen is not None:
@@ -462,9 +373,3 @@ def run_app(
     app = PlaygroundApp(config_path=config_path, serve=serve, serve_port=port, policy_path=policy)
     app.run()
     return app.return_code or 0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((SERVE_HOST, 0))
-        return int(sock.getsockname()[1])
