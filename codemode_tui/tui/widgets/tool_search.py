@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import ClassVar
 
 from textual.binding import Binding, BindingType
+from textual.geometry import Size
 from textual.message import Message
+from textual.reactive import Reactive
 from textual.widgets import Input
 
 
@@ -25,6 +27,12 @@ class ToolSearch(Input):
             "down", "screen.focus_tools", "Results", id="search-to-results", tooltip="Move to the results", show=False
         ),
     ]
+
+    # Textual's Input sets its virtual width to the text's width on every key, and a
+    # virtual size change lays out the whole screen.  The box's own size never
+    # depends on its text (it scrolls inside a fixed width), so a repaint is enough:
+    # one screen layout fewer per key press while the user types.
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
 
     class InsertRequested(Message):
         """Enter was pressed: insert the call of the best hit for the query as typed so far."""
