@@ -18,7 +18,7 @@ import json
 import os
 import secrets
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -659,10 +659,14 @@ class BearerAuth:
 
     Compared in constant time; the token is never logged.  Runs outside the
     SDK's own Host/Origin checks, which stay in place.  A ``DELETE`` that ends
-    an MCP session (after it is authorised) closes that session's sandbox.
+    an MCP session (authorised, and accepted by the SDK) closes that session's
+    sandbox before its answer is sent: once a client hears that its session
+    ended, the sandbox is gone and its place under the cap is free.
     """
 
-    def __init__(self, app: Any, token: str | None, on_session_end: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self, app: Any, token: str | None, on_session_end: Callable[[str], Awaitable[object]] | None = None
+    ) -> None:
         self.app = app
         self._token = token.encode() if token is not None else None
         self._on_session_end = on_session_end
@@ -677,10 +681,21 @@ class BearerAuth:
             if scheme.lower() != b"bearer" or not hmac.compare_digest(given.strip(), self._token):
                 await _unauthorized(send)
                 return
-        await self.app(scope, receive, send)
         session = headers.get(b"mcp-session-id")
         if scope.get("method") == "DELETE" and session and self._on_session_end is not None:
-            self._on_session_end(session.decode("latin-1"))
+            send = _closing_first(self._on_session_end, session.decode("latin-1"), send)
+        await self.app(scope, receive, send)
+
+
+def _closing_first(end: Callable[[str], Awaitable[object]], session: str, send: Any) -> Any:
+    """``send`` that ends ``session``'s sandbox before a successful answer to its ``DELETE`` goes out."""
+
+    async def send_after_closing(message: Any) -> None:
+        if message.get("type") == "http.response.start" and 200 <= int(message.get("status", 0)) < 300:
+            await end(session)
+        await send(message)
+
+    return send_after_closing
 
 
 async def _unauthorized(send: Any) -> None:
@@ -788,10 +803,16 @@ async def serve_http(
     )
     ended: set[asyncio.Task[bool]] = set()
 
-    def end_session(session: str) -> None:
+    async def end_session(session: str) -> None:
+        # Shielded: a client that hangs up mid-DELETE must not leave a half-closed kernel behind.
         task = asyncio.ensure_future(workspace.close_session(session))
         ended.add(task)
         task.add_done_callback(ended.discard)
+        try:
+            await asyncio.shield(task)
+        except Exception as exc:
+            if log is not None:
+                log(f"session {session[:8]}: closing its sandbox failed: {exc}")
 
     import uvicorn
 
@@ -818,6 +839,9 @@ async def serve_http(
         reaper.cancel()
         with contextlib.suppress(BaseException):
             await reaper
+        for task in list(ended):
+            with contextlib.suppress(BaseException):
+                await task
         for session in list(workspace_sessions(workspace)):
             with contextlib.suppress(Exception):
                 await workspace.close_session(session)
