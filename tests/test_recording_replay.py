@@ -100,6 +100,25 @@ async def test_every_call_is_recorded_with_arguments_result_error_timing_and_lin
         assert [entry["line"] for entry in record.trace] == [2, 3, 5, 8]
 
 
+GATHERED = """\
+import asyncio
+from generated.servers.demo import calculate
+await calculate(a=1, b=1)
+await asyncio.gather(calculate(a=2, b=2), calculate(a=3, b=3))
+"""
+
+
+@pytest.mark.parametrize("sandbox", ["eval", "local"])
+async def test_a_call_started_as_a_task_has_no_line_rather_than_a_wrong_one(sandbox: str) -> None:
+    # A gathered call has no frame of the run's code below it; the walk up the stack used to go on
+    # into the kernel's own start-up script (also ``__main__``) and report its line.
+    async with workspace(sandbox=sandbox) as ws:
+        await ws.start()
+        result = await ws.run(GATHERED)
+        assert result.success, result.error
+        assert [record.line for record in result.trace] == [3, None, None]
+
+
 async def test_replay_with_every_server_stopped_gives_the_same_output_and_value() -> None:
     async with workspace() as ws:
         await ws.start()

@@ -155,8 +155,13 @@ def caller_line() -> int | None:
     for _ in range(48):
         if frame is None:
             return None
-        if frame.f_globals.get("__name__") == "__main__":
+        module = frame.f_globals.get("__name__", "")
+        if module == "__main__":
             return frame.f_lineno
+        if module == "asyncio" or module.startswith("asyncio."):
+            # Into the event loop without meeting the run's code: a task.  Going on would reach the
+            # kernel's own start-up script, also ``__main__``, and report its line.
+            return None
         frame = frame.f_back  # type: ignore[assignment]
     return None
 
