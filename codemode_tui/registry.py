@@ -257,17 +257,25 @@ class ToolRegistry:
             self._search_index.attach(self)
         return self._search_index
 
-    async def search_tools(self, query: str, server: str | None = None, limit: int = 10) -> SearchResult:
+    async def search_tools(
+        self, query: str, server: str | None = None, limit: int = 10, *, include_deferred: bool = True
+    ) -> SearchResult:
         """The tools best matching ``query``, ranked (BM25F over names, descriptions and parameters).
 
         ``server`` keeps one server's tools (an unknown name raises
-        ``KeyError`` with the closest names).  Async so callers written for
-        MCP Codemode's ``search_tools`` work unchanged; the search itself is
-        in memory and does not touch the servers.
+        ``KeyError`` with the closest names).  Deferred servers' tools are
+        found, since search is how they are meant to be found;
+        ``include_deferred=False`` leaves them out.  Async so callers written
+        for MCP Codemode's ``search_tools`` work unchanged; the search itself
+        is in memory and does not touch the servers.
         """
         if server is not None:
             self._require_server(server)
-        return self.search_index.search(query, server=server, limit=limit)
+        if include_deferred:
+            return self.search_index.search(query, server=server, limit=limit)
+        every = self.search_index.search(query, server=server, limit=None)
+        hits = tuple(hit for hit in every.hits if not hit.tool.defer_loading)
+        return SearchResult(query=every.query, hits=hits[: max(limit, 0)], total=len(hits))
 
     def list_tools(
         self, server: str | None = None, limit: int | None = None, include_deferred: bool = True

@@ -79,6 +79,12 @@ async def test_deferred_server_is_searchable_but_not_listed_or_counted(registry:
     assert len(registry.list_tools("demo", limit=3)) == 3
     found = await registry.search_tools("translate a text into another language", limit=3)
     assert found["tools"][0]["name"] == "lazy__translate" and found["tools"][0]["deferred"] is True
+    # mcp-codemode's README passes include_deferred: True is the default, False leaves them out.
+    same = await registry.search_tools("translate a text into another language", limit=3, include_deferred=True)
+    assert same.names == found.names
+    listed = await registry.search_tools("translate a text into another language", limit=3, include_deferred=False)
+    assert listed.names and not any(name.startswith("lazy__") for name in listed.names)
+    assert listed.total < found.total  # the deferred matches are not counted either
     meta = MetaTools(registry)
     assert all(name.startswith("demo__") for name in meta.list_tool_names()["names"])
     assert "lazy__translate" in meta.list_tool_names(include_deferred=True)["names"]
