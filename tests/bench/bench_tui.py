@@ -1,7 +1,8 @@
 """Playground speed: search-as-you-type over 5,000 tools, and cold start to the first full screen.
 
-Goals (issue "The playground"): from a key press in the search box to the
-refreshed tool list under 50 ms with 5,000 tools; from launching the app to its
+Goals (issue "Speed"): from a key press in the search box to the refreshed
+tool list, p50 under 16 ms and p95 under 33 ms with 5,000 tools (issue "The
+playground" asked for 50 ms); from launching the app to its
 first full screen under 1 s while the demo server is still connecting.  Issue
 "Debug agent code": from a call reaching the policy's ``ask`` to the approval
 dialog on screen under 100 ms, and from the person's answer back to the call
@@ -42,7 +43,8 @@ PHRASES = [
     "memory entities",
     "git diff",
 ]
-SEARCH_GOAL_MS = 50.0
+SEARCH_GOAL_MS = 16.0  # issue "Speed": p50 within a 60 Hz frame
+SEARCH_P95_GOAL_MS = 33.0  # and p95 within two
 START_GOAL_S = 1.0
 
 
@@ -239,7 +241,12 @@ def main() -> int:
             f"< {SEARCH_GOAL_MS:g} ms",
             statistics.median(timings) < SEARCH_GOAL_MS,
         ),
-        ("search keypress → list (p95)", f"{pct(timings, 0.95):.1f} ms", "", None),
+        (
+            "search keypress → list (p95)",
+            f"{pct(timings, 0.95):.1f} ms",
+            f"< {SEARCH_P95_GOAL_MS:g} ms",
+            pct(timings, 0.95) < SEARCH_P95_GOAL_MS,
+        ),
         ("search keypress → list (max)", f"{max(timings):.1f} ms", "", None),
         (
             "cold start → first screen (median)",

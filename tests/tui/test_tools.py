@@ -84,7 +84,7 @@ async def test_search_as_you_type_ranks_tools_and_shows_scores(tmp_path: Path) -
         await pilot.press(*"arithmetic")
         await wait_until(pilot, lambda: tools.option_count == 1, "the search result")
         assert tools.highlighted_tool is not None and tools.highlighted_tool.name == "calculate"
-        prompt = str(tools.get_option_at_index(0).prompt)
+        prompt = tools.row_text(0)
         assert prompt.startswith("calculate demo ") and float(prompt.split()[-1]) > 0
         assert app.query_one("#tools-pane").border_subtitle == "1 match"
         await wait_until(
@@ -151,7 +151,7 @@ async def test_text_from_servers_is_shown_literally_never_as_markup(tmp_path: Pa
         app.workspace.registry.load_tools("odd", [ToolDefinition.from_dict("odd", hostile)])
         tools = app.query_one(ToolList)
         await wait_until(pilot, lambda: tools.option_count == 1, "the tool")
-        assert str(tools.get_option_at_index(0).prompt).startswith("[b]bold[/b]")
+        assert tools.row_text(0).startswith("[b]bold[/b]")
         preview = app.query_one(PreviewPane)
         await wait_until(pilot, lambda: preview.tool is not None, "the preview")
         assert str(preview.query_one("#details-description").render()) == hostile["description"]

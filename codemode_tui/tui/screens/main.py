@@ -34,7 +34,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
-from textual.reactive import reactive
+from textual.reactive import reactive, var
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
@@ -101,10 +101,12 @@ class MainScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = MAIN_BINDINGS
 
-    workspace: reactive[Workspace | None] = reactive(None, init=False)
-    selected_tool: reactive[ToolDefinition | None] = reactive(None, init=False)
-    running: reactive[bool] = reactive(False, init=False)
-    sandbox_state: reactive[SandboxState] = reactive("not started", init=False)
+    # State, not drawing: the panes bound to it repaint themselves (a plain reactive on the
+    # screen would repaint the whole screen on every change, e.g. each highlighted tool).
+    workspace: reactive[Workspace | None] = var(None, init=False)
+    selected_tool: reactive[ToolDefinition | None] = var(None, init=False)
+    running: reactive[bool] = var(False, init=False)
+    sandbox_state: reactive[SandboxState] = var("not started", init=False)
 
     def __init__(self) -> None:
         super().__init__()
