@@ -156,3 +156,26 @@ async def test_text_from_servers_is_shown_literally_never_as_markup(tmp_path: Pa
         await wait_until(pilot, lambda: preview.tool is not None, "the preview")
         assert str(preview.query_one("#details-description").render()) == hostile["description"]
         assert "[b]bold[/b]" in str(preview.query_one("#details-title").render())
+
+
+async def test_the_tool_list_moves_with_keys_and_the_mouse(tmp_path: Path) -> None:
+    app = app_with(demo_stdio_config(), tmp_path=tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until(pilot, lambda: connected(app), "the demo server")
+        tools = app.query_one(ToolList)
+        await wait_until(pilot, lambda: tools.option_count == 10, "the tool list")
+        tools.focus()
+        await pilot.press("home", "down", "down")
+        assert tools.highlighted == 2
+        await pilot.press("end")
+        assert tools.highlighted == 9
+        await pilot.press("down")  # stays on the last row
+        assert tools.highlighted == 9
+        await pilot.press("up", "home")
+        assert tools.highlighted == 0
+        await pilot.click(ToolList, offset=(3, 4))  # the fifth row
+        await pilot.pause()
+        assert tools.highlighted == 4
+        assert tools.highlighted_tool is not None
+        await wait_until(pilot, lambda: app.hub.selected_tool is tools.highlighted_tool, "the preview to follow")
+        assert tools.row_text(4).startswith(tools.highlighted_tool.name)
