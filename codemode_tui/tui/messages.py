@@ -46,17 +46,6 @@ class ToolRow:
     score: float | None = None
 
 
-class SearchFinished(Message):
-    """A search (or listing) finished; the tool list shows ``rows``."""
-
-    def __init__(self, query: str, server: str | None, rows: list[ToolRow], total: int) -> None:
-        super().__init__()
-        self.query = query
-        self.server = server
-        self.rows = rows
-        self.total = total
-
-
 class SandboxStateChanged(Message):
     """The sandbox moved to another state; ``detail`` says why when it ``failed``."""
 

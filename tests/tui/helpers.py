@@ -51,3 +51,9 @@ def app_with(*servers: MCPServerConfig, tmp_path: Path, **kwargs: object) -> Pla
 
 def missing_command_config(name: str = "broken") -> MCPServerConfig:
     return MCPServerConfig(name=name, command=MISSING_COMMAND, timeout=5)
+
+
+def screen_text(app: PlaygroundApp) -> str:
+    """Every character the current screen would send to the terminal, from its rendered strips."""
+    strips = app.screen._compositor.render_strips()  # the frame Textual writes, before styling is encoded
+    return "\n".join("".join(segment.text for segment in strip) for strip in strips)

@@ -21,7 +21,7 @@ from codemode_tui.tui.screens.trace_call import TraceCallScreen
 from codemode_tui.tui.widgets.agents_pane import AgentsPane
 from tests.conftest import demo_stdio_config
 
-from .helpers import app_with, connected, wait_until
+from .helpers import app_with, connected, screen_text, wait_until
 from .test_agents import agent, answer, ready, serve_token, serving_app  # noqa: F401 (serve_token: autouse)
 
 CLIPBOARD = "\x1b]52;c;ZXZpbA==\x07"  # OSC 52: "evil" into the clipboard
@@ -33,12 +33,6 @@ print("before" + {HOSTILE!r} + "after")
 note = await add_note(title="hostile", body="kept" + {HOSTILE!r})
 note
 """
-
-
-def screen_text(app: PlaygroundApp) -> str:
-    """Every character the current screen would send to the terminal, from its rendered strips."""
-    strips = app.screen._compositor.render_strips()  # the frame Textual writes, before styling is encoded
-    return "\n".join("".join(segment.text for segment in strip) for strip in strips)
 
 
 def assert_no_controls(app: PlaygroundApp, where: str) -> None:

@@ -17,7 +17,7 @@ from codemode_tui.tui.widgets.server_filter import ServerFilter
 from codemode_tui.tui.widgets.tool_list import ToolList
 from tests.conftest import demo_stdio_config
 
-from .helpers import app_with, connected, missing_command_config, wait_until
+from .helpers import app_with, connected, missing_command_config, screen_text, wait_until
 
 
 def highlight(tool_list: ToolList, name: str) -> None:
@@ -87,6 +87,8 @@ async def test_search_as_you_type_ranks_tools_and_shows_scores(tmp_path: Path) -
         prompt = tools.row_text(0)
         assert prompt.startswith("calculate demo ") and float(prompt.split()[-1]) > 0
         assert app.query_one("#tools-pane").border_subtitle == "1 match"
+        # On screen too: the summary repaints the pane's bottom border line alone.
+        await wait_until(pilot, lambda: " 1 match ─╯" in screen_text(app), "the summary on the border")
         await wait_until(
             pilot,
             lambda: app.hub.selected_tool is not None and app.hub.selected_tool.name == "calculate",
@@ -100,6 +102,7 @@ async def test_search_as_you_type_ranks_tools_and_shows_scores(tmp_path: Path) -
         await pilot.press("f3", *"zzzqqq")
         await wait_until(pilot, lambda: tools.option_count == 0, "no match")
         assert app.query_one("#tools-pane").border_subtitle == "no match"
+        await wait_until(pilot, lambda: " no match ─╯" in screen_text(app), "the summary on the border")
         app.query_one("#search", Input).value = ""
         await wait_until(pilot, lambda: tools.option_count == 10, "the full list")
 

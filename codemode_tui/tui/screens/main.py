@@ -60,6 +60,7 @@ from ..widgets.preview_pane import PreviewPane
 from ..widgets.servers_pane import ServersPane
 from ..widgets.status_bar import StatusBar
 from ..widgets.tool_list import ToolList
+from ..widgets.tool_search import ToolSearch
 from ..widgets.tools_pane import ToolsPane
 from ..widgets.trace_table import TraceTable
 from .context_budget import ContextBudgetScreen
@@ -93,7 +94,11 @@ BUFFER_SAVE_DELAY = 0.5
 #: between words, not between keys (a warm check takes about 10 ms, so the underline shows about
 #: a quarter of a second after the last key; tests/bench/bench_editor.py measures it).
 CHECK_DELAY = 0.22
+#: Seconds a highlighted tool waits before the preview shows it: short for moving through the list,
+#: longer while the search box has focus, so that the preview (whose new content lays out the
+#: whole screen) waits for a pause in the typing instead of landing between two keys.
 PREVIEW_DELAY = 0.08
+PREVIEW_TYPING_DELAY = 0.3
 
 
 class MainScreen(Screen[None]):
@@ -286,7 +291,8 @@ class MainScreen(Screen[None]):
         # Debounced: while the user types, the list redraws alone and the preview catches up after.
         if self._preview_timer is not None:
             self._preview_timer.stop()
-        self._preview_timer = self.set_timer(PREVIEW_DELAY, self._update_preview)
+        typing = isinstance(self.focused, ToolSearch)
+        self._preview_timer = self.set_timer(PREVIEW_TYPING_DELAY if typing else PREVIEW_DELAY, self._update_preview)
 
     def _update_preview(self) -> None:
         if not self.ui_alive:

@@ -129,8 +129,13 @@ class ToolList(ScrollView, can_focus=True):
             )
             for row in rows
         ]
-        if self.virtual_size.height != len(rows):  # a layout only when the number of rows changes
-            self.virtual_size = Size(self.scrollable_content_region.width, len(rows))
+        if self.virtual_size.height != len(rows):
+            # Not through the reactive, which lays out the whole screen (30 ms with the editor and
+            # the preview): the list's own size never depends on its rows.  The scrollbar is
+            # updated in place, and only its appearing or going away needs a layout.
+            size = Size(self.scrollable_content_region.width, len(rows))
+            self.set_reactive(ToolList.virtual_size, size)
+            self._scroll_update(size)
         index: int | None = None
         if rows:
             names = [tool.qualified_name for tool in self._tools]
