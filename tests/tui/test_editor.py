@@ -7,6 +7,7 @@ from typing import Any
 
 from textual.message import Message
 
+from codemode_tui.tui.screens.main import CHECK_DELAY
 from codemode_tui.tui.state import WELCOME_BUFFER
 from codemode_tui.tui.widgets.code_editor import CodeEditor
 from codemode_tui.tui.widgets.tool_list import ToolList
@@ -126,6 +127,9 @@ async def test_a_line_with_a_finding_is_marked_in_the_gutter(tmp_path: Path) -> 
         editor = app.screen.query_one("#editor", CodeEditor)
         editor.text = BUFFER
         editor.show_line_numbers = True
+        # Let the screen's own check of the new text land first, or it would replace the findings below.
+        await pilot.pause(CHECK_DELAY + 0.1)
+        await app.workers.wait_for_complete()
         await pilot.pause()
         gutter = editor.gutter_width
 
