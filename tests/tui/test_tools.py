@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from textual.message import Message
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
 from codemode_tui.registry import ToolDefinition
@@ -25,12 +27,19 @@ def highlight(tool_list: ToolList, name: str) -> None:
     tool_list.highlighted = names.index(name)
 
 
+async def demo_tool_list(pilot: Pilot[Any]) -> ToolList:
+    """The tool list, once the demo server is connected and its 10 tools are listed."""
+    app = pilot.app
+    await wait_until(pilot, lambda: connected(app), "the demo server")
+    tools = app.screen.query_one(ToolList)
+    await wait_until(pilot, lambda: tools.option_count == 10, "the tool list")
+    return tools
+
+
 async def test_selecting_a_tool_fills_the_preview_and_enter_inserts_its_call(tmp_path: Path) -> None:
     app = app_with(demo_stdio_config(), tmp_path=tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_until(pilot, lambda: connected(app), "the demo server")
-        tools = app.query_one(ToolList)
-        await wait_until(pilot, lambda: tools.option_count == 10, "the tool list")
+        tools = await demo_tool_list(pilot)
         tools.focus()
         highlight(tools, "quote_order")
         await pilot.pause()
@@ -72,9 +81,7 @@ async def test_the_server_filter_limits_the_list(tmp_path: Path) -> None:
 async def test_search_as_you_type_ranks_tools_and_shows_scores(tmp_path: Path) -> None:
     app = app_with(demo_stdio_config(), tmp_path=tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_until(pilot, lambda: connected(app), "the demo server")
-        tools = app.query_one(ToolList)
-        await wait_until(pilot, lambda: tools.option_count == 10, "the tool list")
+        tools = await demo_tool_list(pilot)
         # The best hit is highlighted for each new query (not the tool highlighted before).
         highlight(tools, "add_note")
         await pilot.press("f3", *"list notes")
@@ -111,9 +118,7 @@ async def test_the_first_enter_right_after_typing_inserts_the_best_hit(tmp_path:
     posted: list[Message] = []
     app = app_with(demo_stdio_config(), tmp_path=tmp_path)
     async with app.run_test(size=(120, 36), message_hook=posted.append) as pilot:
-        await wait_until(pilot, lambda: connected(app), "the demo server")
-        tools = app.screen.query_one(ToolList)
-        await wait_until(pilot, lambda: tools.option_count == 10, "the tool list")
+        tools = await demo_tool_list(pilot)
         editor = app.screen.query_one("#editor", CodeEditor)
         editor.text = ""
         # No wait between the last key and Enter: the search for "arithmetic" may still be running.
@@ -164,9 +169,7 @@ async def test_text_from_servers_is_shown_literally_never_as_markup(tmp_path: Pa
 async def test_the_tool_list_moves_with_keys_and_the_mouse(tmp_path: Path) -> None:
     app = app_with(demo_stdio_config(), tmp_path=tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_until(pilot, lambda: connected(app), "the demo server")
-        tools = app.query_one(ToolList)
-        await wait_until(pilot, lambda: tools.option_count == 10, "the tool list")
+        tools = await demo_tool_list(pilot)
         tools.focus()
         await pilot.press("home", "down", "down")
         assert tools.highlighted == 2

@@ -1,25 +1,21 @@
-"""The tools pane: the search box, the server filter and the tool list, with the search worker.
+"""The tools pane: the search box, the server filter and the tool list.
 
 It owns its concern: every key press in the search box (or a new filter, or a
 registry change the main screen passes on with :meth:`ToolsPane.refresh_tools`)
-searches again.  A search that took under ``INLINE_SEARCH_MS`` last time runs
-right in the key's handler, so the typed character and the re-ranked list land
-in the same frame (a worker would paint the box first and the list one frame,
-16 ms, later); a slower one (the first, which builds the index, or a huge
-catalog) runs in a thread worker, and its result is shown only if no newer
-search has been asked for since.  The workspace comes down from the
-main screen by ``data_bind``; the pane says which tool is highlighted with
+searches again, right in the handler.  The index is in memory and a search
+takes a few milliseconds even on thousands of tools, so the typed character and
+the re-ranked list land in the same frame (a worker would paint the box first
+and the list a frame later), and the index stays on the event loop that owns
+the registry (it is not thread-safe).  The workspace comes down from the main
+screen by ``data_bind``; the pane says which tool is highlighted with
 ``ToolsPane.ToolChosen`` and asks for inserts with ``ToolList.InsertRequested``.
 """
 
 from __future__ import annotations
 
-import math
-import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Self
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.geometry import Region
@@ -35,19 +31,6 @@ from .tool_search import ToolSearch
 if TYPE_CHECKING:
     from ...registry import ToolDefinition
     from ...workspace import Workspace
-
-INLINE_SEARCH_MS = 8.0  # well inside a 60 Hz frame with the list's repaint; BM25F over 5,000 tools takes 1-5 ms
-
-
-@dataclass
-class _Found:
-    """What one search found, and which of the pane's searches it answers."""
-
-    query: str
-    server: str | None
-    rows: list[ToolRow]
-    total: int
-    asked: int
 
 
 class ToolsPane(Vertical):
@@ -66,10 +49,7 @@ class ToolsPane(Vertical):
         self._summary_only = False
         super().__init__(id=id)
         self.border_title = "Tools"
-        self._shown: tuple[str, str | None] | None = None
-        self._insert_pending = False
-        self._asked = 0  # searches asked for; a result is shown only if it answers the last one
-        self._last_search_ms = math.inf  # the first search builds the index: off the event loop
+        self._shown: tuple[str, str | None] | None = None  # the query and server the list answers
 
     def compose(self) -> ComposeResult:
         yield ToolSearch(id="search")
@@ -127,41 +107,21 @@ class ToolsPane(Vertical):
         if workspace is None:
             return  # the list fills in when the engine has loaded
         query, server = self._wanted()
-        self._asked += 1
-        if self._last_search_ms <= INLINE_SEARCH_MS:
-            self._search_finished(self._find(workspace, query, server, self._asked))
-        else:
-            self._search(workspace, query, server, self._asked)
-
-    @work(group="search", exclusive=True, thread=True, exit_on_error=False)
-    def _search(self, workspace: Workspace, query: str, server: str | None, asked: int) -> None:
-        result = self._find(workspace, query, server, asked)
-        self.app.call_from_thread(self._search_finished, result)
-
-    def _find(self, workspace: Workspace, query: str, server: str | None, asked: int) -> _Found:
-        """Rank (or list) the tools, timing it to choose where the next search runs."""
-        started = time.perf_counter()
         registry = workspace.registry
         if server is not None and server not in registry.server_names:
             server = None
-        if not query:  # a listing says nothing about the next ranked search: it is not timed
+        if query:
+            result = registry.search_index.search(query, server=server, limit=MAX_ROWS)
+            rows = [ToolRow(hit.tool, hit.score) for hit in result.hits]
+            total = result.total
+        else:
             tools = sorted(registry.list_tools(server), key=lambda t: (t.server, t.name))
-            return _Found(query, server, [ToolRow(tool) for tool in tools], len(tools), asked)
-        result = registry.search_index.search(query, server=server, limit=MAX_ROWS)
-        self._last_search_ms = (time.perf_counter() - started) * 1000
-        return _Found(query, server, [ToolRow(hit.tool, hit.score) for hit in result.hits], result.total, asked)
-
-    def _search_finished(self, found: _Found) -> None:
-        if found.asked != self._asked:
-            return  # a newer search was asked for while this one ran
-        shown = (found.query, found.server)
+            rows, total = [ToolRow(tool) for tool in tools], len(tools)
+        shown = (query, server)
         tool_list = self.tool_list
-        tool_list.show(found.rows, found.total, searching=bool(found.query), keep_highlight=shown == self._shown)
+        tool_list.show(rows, total, searching=bool(query), keep_highlight=shown == self._shown)
         self._shown = shown
         self._show_summary(tool_list.summary)
-        if self._insert_pending and found.query == self._wanted()[0]:
-            self._insert_pending = False
-            self._insert_best()
 
     @on(Input.Changed, "#search")
     @on(Select.Changed, "#server-filter")
@@ -178,19 +138,13 @@ class ToolsPane(Vertical):
 
     @on(ToolSearch.InsertRequested)
     def _insert_requested(self, message: ToolSearch.InsertRequested) -> None:
-        """Enter in the search box: insert the best hit, once the list answers what was typed."""
+        """Enter in the search box: insert the best hit for what was typed."""
         message.stop()
         if self.workspace is None:
             self.notify("The engine is still loading; try again in a moment.", severity="warning")
             return
-        query = self._wanted()[0]
-        if self._shown is None or self._shown[0] != query:
-            self._insert_pending = True  # the search for the last keys is still running: insert when it lands
-            self.refresh_tools()
-            return
-        self._insert_best()
-
-    def _insert_best(self) -> None:
+        if self._shown is None or self._shown[0] != self._wanted()[0]:
+            self.refresh_tools()  # the box changed since the list did (its Changed is still queued)
         tool = self.tool_list.highlighted_tool
         if tool is None:
             self.notify("No tool matches the search.", severity="warning")
