@@ -1,13 +1,14 @@
 """Executor speed: per-call overhead of the bridge, concurrency, run latency, kernel start.
 
-Goals (issue "Sandboxed execution"):
+Goals (issue "Speed"):
 
 * per-call overhead: 500 sequential calls of a trivial tool from sandbox code
-  cost at most 1.5x the same calls made directly with the SDK's
-  ``ClientSession.call_tool`` on the same server session, in the same run;
+  cost at most 1.2x the same calls made directly with the SDK's
+  ``ClientSession.call_tool`` on the same server session, in the same run
+  (at most 0.25 ms added from the local kernel, 0.15 ms from ``eval``);
 * concurrency: 100 calls of a tool that sleeps 0.2 s, gathered in one run,
   finish in under 1 s;
-* run latency of ``1 + 1`` after warm-up under 100 ms;
+* run latency of ``1 + 1`` after warm-up at most 5 ms;
 * kernel start about 2 s (the playground warms it in the background).
 
 The trivial tool is the bundled demo server's ``calculate`` over stdio, or with
@@ -36,9 +37,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from codemode_tui import CodeModeConfig, CodeModeExecutor, MCPServerConfig, ToolRegistry
 
-RATIO_GOAL = 1.5
+RATIO_GOAL = 1.2
+ADDED_GOAL_MS = {"local": 0.25, "eval": 0.15}
 GATHER_GOAL = 1.0
-LATENCY_GOAL = 0.100
+LATENCY_GOAL = 0.005
 
 LOOP = """
 import time
@@ -139,6 +141,7 @@ async def measure(kind: str, registry: ToolRegistry, server: str, calls: int, ro
         "direct_ms": per_direct * 1000,
         "sandbox_ms": per_sandbox * 1000,
         "ratio": per_sandbox / per_direct,
+        "added_ms": (per_sandbox - per_direct) * 1000,
         "gather": statistics.median(gathers),
         "latency_ms": statistics.median(latencies) * 1000,
         "cleanup": cleanup_seconds,
@@ -175,22 +178,23 @@ async def main() -> int:
         f"\nExecutor benchmark: {args.calls} calls of {args.server}'s trivial tool x {args.rounds} rounds, "
         f"medians; machine: {os.cpu_count()} cores\n"
     )
-    header = f"{'measure':<44}" + "".join(f"{kind:>12}" for kind in rows) + f"{'goal':>14}"
+    header = f"{'measure':<44}" + "".join(f"{kind:>12}" for kind in rows) + f"{'goal':>17}"
     print(header)
     print("-" * len(header))
     lines = [
         ("direct ClientSession.call_tool (ms/call)", "direct_ms", "{:.3f}", ""),
         ("from sandbox code via the bridge (ms/call)", "sandbox_ms", "{:.3f}", ""),
         ("per-call ratio sandbox / direct", "ratio", "{:.2f}", f"<= {RATIO_GOAL}"),
+        ("added per call (ms)", "added_ms", "{:.3f}", "<= 0.25 / 0.15"),
         ("100 x 0.2 s calls gathered (s)", "gather", "{:.3f}", f"< {GATHER_GOAL:g}"),
-        ("run latency of 1 + 1 (ms)", "latency_ms", "{:.1f}", f"< {LATENCY_GOAL * 1000:g}"),
+        ("run latency of 1 + 1 (ms)", "latency_ms", "{:.1f}", f"<= {LATENCY_GOAL * 1000:g}"),
         ("sandbox start incl. bindings (s)", "start", "{:.2f}", "<= 1.5"),
         ("first run after a forced restart (s)", "after_restart", "{:.2f}", "<= 0.5"),
         ("  the same without a spare kernel (s)", "after_cold_restart", "{:.2f}", ""),
         ("cleanup (s)", "cleanup", "{:.2f}", "< 2"),
     ]
     for label, key, fmt, goal in lines:
-        print(f"{label:<44}" + "".join(f"{fmt.format(row[key]):>12}" for row in rows.values()) + f"{goal:>14}")
+        print(f"{label:<44}" + "".join(f"{fmt.format(row[key]):>12}" for row in rows.values()) + f"{goal:>17}")
     local = rows.get("local")
     if local is None:
         return 0
@@ -199,7 +203,8 @@ async def main() -> int:
         for name, ok in (
             ("ratio", local["ratio"] <= RATIO_GOAL),
             ("gather", local["gather"] < GATHER_GOAL),
-            ("latency", local["latency_ms"] < LATENCY_GOAL * 1000),
+            ("added", local["added_ms"] <= ADDED_GOAL_MS["local"]),
+            ("latency", local["latency_ms"] <= LATENCY_GOAL * 1000),
             ("cleanup", local["cleanup"] < 2),
         )
         if not ok
