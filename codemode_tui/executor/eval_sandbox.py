@@ -304,7 +304,11 @@ def _on_loop(loop: asyncio.AbstractEventLoop, coroutine: Any) -> asyncio.Future[
             coroutine.close()
             return
         task = loop.create_task(coroutine)
-        task.add_done_callback(lambda done: here.call_soon_threadsafe(settle, done))
+        task.add_done_callback(wake)
+
+    def wake(done: asyncio.Task[Any]) -> None:  # on ``loop``
+        with contextlib.suppress(RuntimeError):  # a thread abandoned after a stuck run closed ``here``
+            here.call_soon_threadsafe(settle, done)
 
     def forward_cancel(future: asyncio.Future[Any]) -> None:
         if future.cancelled():
