@@ -1,9 +1,14 @@
-"""One live MCP session per server, over stdio, streamable HTTP or SSE.
+"""One live MCP session per server, over stdio, streamable HTTP or SSE, or in memory.
 
 Each connection runs in its own task that enters the SDK's context managers,
 waits until asked to stop, then leaves them in the same task (anyio requires
 it).  A stdio server's stderr is read on a thread into a ring of the last 200
 lines; the end of that pipe is how we learn, at once, that the process died.
+
+A connection given an ``MCPServer`` object talks to it in this process over
+the SDK's in-memory transport (what ``mcp.Client(server)`` uses): the same
+session, messages and errors, without a process to start.  The saved
+configuration still names and describes the server.
 """
 
 from __future__ import annotations
@@ -17,13 +22,14 @@ import threading
 from collections import deque
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import httpx2
 import mcp_types as types
 import pydantic
 from mcp import ClientSession, StdioServerParameters
+from mcp.client._memory import InMemoryTransport  # what mcp.Client(server) connects through
 from mcp.client.sse import sse_client
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
@@ -31,6 +37,9 @@ from mcp.client.streamable_http import streamable_http_client
 from . import paths
 from .config import ConfigError, MCPServerConfig
 from .tool_types import Status
+
+if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
 
 STDERR_LINES = 200
 
@@ -54,8 +63,10 @@ class ServerConnection:
         *,
         on_status: Callable[[ServerConnection], None] | None = None,
         on_tools_changed: Callable[[ServerConnection], Awaitable[None]] | None = None,
+        server: MCPServer | None = None,
     ) -> None:
         self.config = config
+        self.in_process = server
         self.status: Status = "disconnected" if config.enabled else "disabled"
         self.error: str | None = None
         self.stderr: deque[str] = deque(maxlen=STDERR_LINES)
@@ -152,7 +163,9 @@ class ServerConnection:
         # Placeholders (${VAR}, an envFile, VS Code inputs given for this session) are filled
         # here and only here: the saved config and every message keep the placeholders.
         cfg = self.config.resolved()
-        if cfg.transport == "stdio":
+        if self.in_process is not None:
+            read, write = await stack.enter_async_context(InMemoryTransport(self.in_process))
+        elif cfg.transport == "stdio":
             command = cfg.command or ""
             if os.sep not in command and shutil.which(command) is None:
                 raise FileNotFoundError(command)

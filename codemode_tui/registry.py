@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import difflib
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import mcp_types as types
 from mcp.shared.exceptions import MCPError
@@ -26,6 +26,9 @@ from .names import NameConflict, assign_identifiers, qualified_name, sanitize_id
 from .results import ToolError, UnknownToolError, unwrap_result
 from .search import SearchIndex, SearchResult
 from .tool_types import DiscoveryOutcome, ServerInfo, ToolDefinition
+
+if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
 
 Listener = Callable[[str], None]
 
@@ -38,7 +41,13 @@ LIST_CHANGED_MAX_DELAY = 2.0
 class ToolRegistry:
     """The servers a session talks to and every tool they offer."""
 
-    def __init__(self, servers: Iterable[MCPServerConfig] = ()) -> None:
+    def __init__(
+        self, servers: Iterable[MCPServerConfig] = (), *, in_process: Mapping[str, MCPServer] | None = None
+    ) -> None:
+        # Servers served in this process, by name: a server of that name connects to the
+        # object over the SDK's in-memory transport instead of starting its command or URL
+        # (an application embedding its own MCPServer; tests that are not about transports).
+        self.in_process: dict[str, MCPServer] = dict(in_process or {})
         self._connections: dict[str, ServerConnection] = {}
         self._tools: dict[str, dict[str, ToolDefinition]] = {}
         self._listeners: list[Listener] = []
@@ -81,10 +90,19 @@ class ToolRegistry:
                     f"{module!r}; rename one of them"
                 )
         self._connections[config.name] = ServerConnection(
-            config, on_status=lambda conn: self._notify(conn.name), on_tools_changed=self._tools_changed
+            config,
+            on_status=lambda conn: self._notify(conn.name),
+            on_tools_changed=self._tools_changed,
+            server=self.in_process.get(config.name),
         )
         self._tools[config.name] = {}
         self._notify(config.name)
+
+    def serve_in_process(self, name: str, server: MCPServer) -> None:
+        """Serve the server called ``name`` from ``server``, in this process, from its next connection on."""
+        self.in_process[name] = server
+        if name in self._connections and not self._connections[name].is_open:
+            self._connections[name].in_process = server
 
     def remove_server(self, name: str) -> None:
         """Forget a server and its tools; its connection closes in the background."""

@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from . import paths
 from .check.checker import CodeChecker
@@ -75,6 +75,9 @@ from .snippets import RunHistory, SnippetError, SnippetStore
 from .snippets.history import RunRecord, record_from_run
 from .snippets.recordings import RecordingStore
 from .snippets.runner import run_with_values
+
+if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
 from .tool_cache import CachedTools, ToolCache
 from .tool_types import DiscoveryOutcome, ToolDefinition
 
@@ -153,14 +156,21 @@ class Workspace:
     """
 
     def __init__(
-        self, config_path: Path | None = None, *, persist: bool | None = None, registry: ToolRegistry | None = None
+        self,
+        config_path: Path | None = None,
+        *,
+        persist: bool | None = None,
+        registry: ToolRegistry | None = None,
+        in_process: Mapping[str, MCPServer] | None = None,
     ) -> None:
         self.config_path = Path(config_path) if config_path else paths.servers_file()
         self.persist = persist if persist is not None else config_path is None
         self.servers: dict[str, MCPServerConfig] = {}
         self.load_error: ConfigError | None = None
         # ``registry`` given (a library caller's own ToolRegistry): its servers are used, no file is read.
-        self.registry = registry if registry is not None else ToolRegistry()
+        # ``in_process``: servers by name that run in this process (see ``ToolRegistry``); the
+        # saved configuration of that name still describes them.
+        self.registry = registry if registry is not None else ToolRegistry(in_process=in_process)
         # Ranked search over the registry's tools (kept current by a registry listener) and the
         # discovery meta-tools every front end answers with.
         self.index: SearchIndex = self.registry.search_index

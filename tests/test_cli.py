@@ -1,4 +1,10 @@
-"""The headless command line, as a CI script would use it: subprocesses, --json, exit codes."""
+"""The headless command line, as a CI script would use it: --json, exit codes, files.
+
+Most commands run in the test process (``tests/cli_runner.py``: the same entry
+point, the demo server in memory); the ones about a real process (``--help``
+from the installed module, a run end to end, what reaches a terminal) start
+``python -m codemode_tui`` as a shell would.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_runner import run_cli
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -20,10 +28,13 @@ def cli(isolated_home: Path, tmp_path: Path):
         json.dumps({"mcpServers": {"demo": {"command": sys.executable, "args": ["-m", "codemode_tui", "demo-server"]}}})
     )
 
-    def run(*args: str, use_config: bool = True, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "codemode_tui", *args]
-        if use_config:
-            command += ["--config", str(config)]
+    def run(
+        *args: str, use_config: bool = True, stdin: str | None = None, process: bool = False
+    ) -> subprocess.CompletedProcess[str]:
+        argv = [*args, "--config", str(config)] if use_config else list(args)
+        if not process:
+            return run_cli(argv, stdin=stdin)
+        command = [sys.executable, "-m", "codemode_tui", *argv]
         env = {**os.environ, "CODEMODE_TUI_HOME": str(isolated_home)}
         return subprocess.run(command, capture_output=True, text=True, timeout=180, env=env, input=stdin)
 
@@ -31,7 +42,7 @@ def cli(isolated_home: Path, tmp_path: Path):
 
 
 def test_help_lists_every_mode(cli) -> None:
-    out = cli("--help", use_config=False)
+    out = cli("--help", use_config=False, process=True)
     assert out.returncode == 0
     for command in ("servers", "tools", "search", "run", "serve", "skills", "demo-server"):
         assert command in out.stdout
@@ -91,7 +102,7 @@ def test_run_prints_output_result_and_trace(cli, tmp_path: Path, isolated_home: 
         "print((await read_file(path='out.txt')).upper())\n"
         "await calculate(a=6, b=7, op='multiply')\n"
     )
-    plain = cli("run", str(script))
+    plain = cli("run", str(script), process=True)
     assert plain.returncode == 0, plain.stderr
     assert plain.stdout == "HELLO\n42.0\n"
     assert "3 tool calls" in plain.stderr
@@ -115,7 +126,7 @@ def test_failing_run_exits_non_zero(cli, tmp_path: Path) -> None:
     )
     missing = cli("run", str(tmp_path / "missing.py"))
     assert missing.returncode == 2 and "cannot read" in missing.stderr
-    timeout = cli("run", "-", "--timeout", "1", stdin="while True:\n    pass\n")
+    timeout = cli("run", "-", "--timeout", "1", stdin="while True:\n    pass\n", process=True)
     assert timeout.returncode == 1 and "timed out" in timeout.stderr
 
 
@@ -130,7 +141,7 @@ def test_run_strips_terminal_control_sequences_from_sandbox_and_tool_output(cli,
         "import sys; print('\\x1b[1A\\x1b[2Kon stderr', file=sys.stderr)\n"
         f"await always_fails(reason='boom{clipboard}')\n"
     )
-    out = cli("run", str(script))
+    out = cli("run", str(script), process=True)
     assert out.returncode == 1
     for stream in (out.stdout, out.stderr):
         assert "\x1b" not in stream and "\x07" not in stream and "\x9b" not in stream

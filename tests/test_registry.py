@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from codemode_tui import MCPServerConfig, ToolError, ToolRegistry, UnknownToolError
+from codemode_tui.demo_server import build_server
 from tests.conftest import demo_stdio_config, faulty_config
 
 
@@ -50,6 +51,25 @@ async def test_demo_over_streamable_http(demo_http_url: str) -> None:
         assert registry.server_config("web").transport == "http"
         result = await registry.call_tool("web__calculate", {"a": 6, "b": 7, "op": "multiply"})
         assert result == 42.0
+
+
+async def test_an_in_process_server_is_served_under_its_saved_configuration() -> None:
+    """An MCPServer object in this process, over the SDK's in-memory transport: no command is started."""
+    unstartable = MCPServerConfig(name="demo", command="no-such-mcp-server-command")
+    async with ToolRegistry([unstartable], in_process={"demo": build_server()}) as registry:
+        outcomes = await registry.discover_all()
+        assert outcomes["demo"].ok, outcomes["demo"].error
+        assert registry.server_config("demo").command == "no-such-mcp-server-command"  # shown as saved
+        assert await registry.call_tool("demo__calculate", {"a": 6, "b": 7, "op": "multiply"}) == 42.0
+        with pytest.raises(ToolError, match="nope"):
+            await registry.call_tool("demo__always_fails", {"reason": "nope"})
+        # A server added later is served in-process from its next connection on.
+        registry.add_server(MCPServerConfig(name="later", command="no-such-mcp-server-command"))
+        registry.serve_in_process("later", build_server())
+        assert (await registry.discover_all(["later"]))["later"].ok
+        await registry.connection("demo").close()
+        assert status(registry, "demo") != "connected"
+        assert (await registry.reconnect("demo")) and status(registry, "demo") == "connected"
 
 
 async def test_third_party_server_from_pypi() -> None:

@@ -1,15 +1,17 @@
-"""``codemode-tui runs ...`` and ``run --dry-run`` / ``--policy``, as a CI script uses them: subprocesses,
-the demo server over stdio, exit codes and JSON."""
+"""``codemode-tui runs ...`` and ``run --dry-run`` / ``--policy``, as a CI script uses them: exit codes,
+JSON and files. The commands run in the test process (``tests/cli_runner.py``), the demo server in memory;
+``tests/test_cli.py`` starts the real command line."""
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.cli_runner import run_cli
 
 WRITE_READ = """\
 from generated.servers.demo import write_file, read_file, list_files
@@ -30,9 +32,7 @@ def cli(isolated_home: Path, tmp_path: Path):
     scratch = isolated_home / "data" / "demo" / "scratch"  # the demo server's files
 
     def run(*args: str, servers: bool = True) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "codemode_tui", *args, "--config", str(config if servers else empty)]
-        env = {**os.environ, "CODEMODE_TUI_HOME": str(isolated_home)}
-        return subprocess.run(command, capture_output=True, text=True, timeout=180, env=env)
+        return run_cli([*args, "--config", str(config if servers else empty)])
 
     run.scratch = scratch  # type: ignore[attr-defined]
     return run

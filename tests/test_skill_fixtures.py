@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_runner import run_cli
+
 API_KEY = "sk-live-9f8e7d6c5b4a39281716"
 
 NOTES = f"""\
@@ -28,9 +30,7 @@ def cli(isolated_home: Path, tmp_path: Path):
     config.write_text(json.dumps({"mcpServers": demo}))
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "codemode_tui", *args, "--config", str(config)]
-        env = {**os.environ, "CODEMODE_TUI_HOME": str(isolated_home)}
-        return subprocess.run(command, capture_output=True, text=True, timeout=180, env=env)
+        return run_cli([*args, "--config", str(config)])  # in this process: tests/cli_runner.py
 
     return run
 

@@ -15,6 +15,7 @@ from codemode_tui import ToolRegistry
 from codemode_tui.executor import CodeModeConfig, CodeModeExecutor
 from codemode_tui.snippets import Snippet, SnippetError, SnippetParam, SnippetStore
 from codemode_tui.workspace import Workspace
+from tests.cli_runner import run_cli
 from tests.conftest import demo_stdio_config
 
 CODE = """\
@@ -70,10 +71,10 @@ async def test_the_executor_alias_still_runs_a_skill_and_says_it_is_deprecated(s
 
 
 def cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CODEMODE_TUI_HOME": str(home)}
-    return subprocess.run(
-        [sys.executable, "-m", "codemode_tui", *args], capture_output=True, text=True, timeout=180, env=env
-    )
+    """``codemode-tui *args`` in this process (``tests/cli_runner.py``); the exported script below runs as a
+    process of its own."""
+    assert os.environ["CODEMODE_TUI_HOME"] == str(home)
+    return run_cli(args)
 
 
 def test_cli_save_run_export_and_the_exported_script(tmp_path: Path, isolated_home: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 from textual.pilot import Pilot
 
 from codemode_tui.config import MCPServerConfig, save_servers
+from codemode_tui.demo_server import build_server
 from codemode_tui.tui.app import PlaygroundApp
 from codemode_tui.workspace import Workspace
 
@@ -42,11 +44,26 @@ def write_config(path: Path, *servers: MCPServerConfig) -> Path:
     return path
 
 
-def app_with(*servers: MCPServerConfig, tmp_path: Path, **kwargs: object) -> PlaygroundApp:
-    """An app on a saved servers file holding exactly ``servers`` (changes are saved to it)."""
+def is_demo(config: MCPServerConfig) -> bool:
+    """Whether ``config`` is the bundled demo server run as ``python -m codemode_tui demo-server``."""
+    return config.command == sys.executable and config.args == ["-m", "codemode_tui", "demo-server"]
+
+
+def app_with(
+    *servers: MCPServerConfig, tmp_path: Path, real_processes: bool = False, **kwargs: object
+) -> PlaygroundApp:
+    """An app on a saved servers file holding exactly ``servers`` (changes are saved to it).
+
+    The demo server runs in this process over the SDK's in-memory transport (same
+    session and messages, none of the 2 s of CPU a Python process importing the
+    SDK costs); ``real_processes=True`` starts its command, for the tests about a
+    process (its stderr, its death, its start-up).
+    """
     path = write_config(tmp_path / "servers.json", *servers)
     kwargs.setdefault("warm_sandbox", False)  # a kernel costs seconds of CPU: only the run tests start one
-    return PlaygroundApp(Workspace(path, persist=True), cursor_blink=False, **kwargs)  # type: ignore[arg-type]
+    in_process = {} if real_processes else {s.name: build_server() for s in servers if is_demo(s)}
+    workspace = Workspace(path, persist=True, in_process=in_process)
+    return PlaygroundApp(workspace, cursor_blink=False, **kwargs)  # type: ignore[arg-type]
 
 
 def missing_command_config(name: str = "broken") -> MCPServerConfig:
