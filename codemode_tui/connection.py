@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
 
 STDERR_LINES = 200
+CLOSED_BEFORE_READY = "the connection was closed before it was ready"
 
 
 class ConnectionFailed(Exception):
@@ -123,7 +124,8 @@ class ServerConnection:
         try:
             await ready
         except ConnectionFailed as exc:
-            self._set("failed", str(exc))
+            if not self._stopping:  # closed while connecting: close() says what the status is
+                self._set("failed", str(exc))
             raise
         except asyncio.CancelledError:
             await self.close()
@@ -149,7 +151,9 @@ class ServerConnection:
                 ready.set_exception(ConnectionFailed(self._explain_start_failure(TimeoutError())))
         except BaseException as exc:
             if not ready.done():
-                ready.set_exception(ConnectionFailed(self._explain_start_failure(exc)))
+                closed = self._stopping and isinstance(exc, asyncio.CancelledError)
+                reason = CLOSED_BEFORE_READY if closed else self._explain_start_failure(exc)
+                ready.set_exception(ConnectionFailed(reason))
             elif not self._stopping and not isinstance(exc, asyncio.CancelledError):
                 self._mark_failed(f"the connection ended: {_describe(_flatten(exc))}")
             if isinstance(exc, asyncio.CancelledError):
@@ -157,7 +161,7 @@ class ServerConnection:
         finally:
             self._session = None
             if not ready.done():
-                ready.set_exception(ConnectionFailed("the connection was closed before it was ready"))
+                ready.set_exception(ConnectionFailed(CLOSED_BEFORE_READY))
 
     async def _open(self, stack: AsyncExitStack) -> ClientSession:
         # Placeholders (${VAR}, an envFile, VS Code inputs given for this session) are filled
@@ -258,7 +262,11 @@ class ServerConnection:
         if task is None:
             return
         self._stopping = True
-        if stop is not None:
+        if self._session is None:
+            # Still connecting (a server that never answers ``initialize``): there is no session
+            # to end politely, and waiting for one would hold whoever closes for seconds.
+            task.cancel()
+        elif stop is not None:
             stop.set()
         try:
             with anyio.move_on_after(10):

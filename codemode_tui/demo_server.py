@@ -31,30 +31,31 @@ INSTRUCTIONS = (
 READ_ONLY = ToolAnnotations(readOnlyHint=True, openWorldHint=False)
 
 
-def demo_dir() -> Path:
-    return paths.data_dir() / "demo"
+def demo_dir(folder: Path | None = None) -> Path:
+    """The demo's notes and scratch folder: ``folder``, or ``demo/`` in the data folder (read at each call)."""
+    return folder if folder is not None else paths.data_dir() / "demo"
 
 
-def scratch_dir() -> Path:
-    folder = demo_dir() / "scratch"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+def scratch_dir(folder: Path | None = None) -> Path:
+    scratch = demo_dir(folder) / "scratch"
+    scratch.mkdir(parents=True, exist_ok=True)
+    return scratch
 
 
-def _notes_file() -> Path:
-    return demo_dir() / "notes.json"
+def _notes_file(folder: Path | None) -> Path:
+    return demo_dir(folder) / "notes.json"
 
 
-def _load_notes() -> list[dict[str, object]]:
+def _load_notes(folder: Path | None) -> list[dict[str, object]]:
     try:
-        data = json.loads(_notes_file().read_text(encoding="utf-8"))
+        data = json.loads(_notes_file(folder).read_text(encoding="utf-8"))
     except FileNotFoundError:
         return []
     return data if isinstance(data, list) else []
 
 
-def _confine(path: str) -> Path:
-    root = scratch_dir().resolve()
+def _confine(path: str, folder: Path | None) -> Path:
+    root = scratch_dir(folder).resolve()
     target = (root / path).resolve()
     if target != root and root not in target.parents:
         raise ServerToolError(f"path {path!r} is outside the scratch folder; use a relative path like 'notes/a.txt'")
@@ -96,8 +97,8 @@ class OrderQuote(BaseModel):
     lines: int
 
 
-def build_server() -> MCPServer:
-    """The demo server with its tools registered."""
+def build_server(folder: Path | None = None) -> MCPServer:
+    """The demo server with its tools registered; its notes and files live in ``folder`` (see ``demo_dir``)."""
     server = MCPServer("codemode-demo", instructions=INSTRUCTIONS)
 
     @server.tool(annotations=ToolAnnotations(destructiveHint=False, idempotentHint=False, openWorldHint=False))
@@ -107,7 +108,7 @@ def build_server() -> MCPServer:
         tags: Annotated[list[str] | None, Field(description="Labels to find the note by")] = None,
     ) -> Note:
         """Save a note in the demo notebook and return it with its id."""
-        notes = _load_notes()
+        notes = _load_notes(folder)
         note: Note = {
             "id": uuid.uuid4().hex[:8],
             "title": title,
@@ -116,7 +117,7 @@ def build_server() -> MCPServer:
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         notes.append(dict(note))
-        atomic_write_text(_notes_file(), json.dumps(notes, indent=2))
+        atomic_write_text(_notes_file(folder), json.dumps(notes, indent=2))
         return note
 
     @server.tool(annotations=READ_ONLY)
@@ -124,7 +125,7 @@ def build_server() -> MCPServer:
         tag: Annotated[str | None, Field(description="Only notes with this tag")] = None,
     ) -> list[Note]:
         """List the saved notes, newest last, optionally only those with a tag."""
-        notes = _load_notes()
+        notes = _load_notes(folder)
         return [n for n in notes if tag is None or tag in n.get("tags", [])]  # type: ignore[misc]
 
     @server.tool(annotations=READ_ONLY)
@@ -134,7 +135,7 @@ def build_server() -> MCPServer:
         """Find notes whose title or body contains every word of the query (case-insensitive)."""
         words = query.lower().split()
         found = []
-        for note in _load_notes():
+        for note in _load_notes(folder):
             text = f"{note.get('title', '')} {note.get('body', '')}".lower()
             if all(word in text for word in words):
                 found.append(note)
@@ -145,15 +146,15 @@ def build_server() -> MCPServer:
         path: Annotated[str, Field(description="Folder inside the scratch folder")] = ".",
     ) -> list[str]:
         """List the files and folders in the scratch folder (folders end with '/')."""
-        folder = _confine(path)
-        if not folder.is_dir():
+        listed = _confine(path, folder)
+        if not listed.is_dir():
             raise ServerToolError(f"{path!r} is not a folder in the scratch folder")
-        return sorted(p.name + ("/" if p.is_dir() else "") for p in folder.iterdir())
+        return sorted(p.name + ("/" if p.is_dir() else "") for p in listed.iterdir())
 
     @server.tool(annotations=READ_ONLY)
     def read_file(path: Annotated[str, Field(description="File inside the scratch folder")]) -> str:
         """Read a text file from the scratch folder."""
-        target = _confine(path)
+        target = _confine(path, folder)
         if not target.is_file():
             raise ServerToolError(f"no file {path!r} in the scratch folder; list_files shows what is there")
         return target.read_text(encoding="utf-8", errors="replace")
@@ -164,7 +165,7 @@ def build_server() -> MCPServer:
         content: Annotated[str, Field(description="Text to write (replaces the file)")],
     ) -> str:
         """Write a text file in the scratch folder, creating folders as needed."""
-        target = _confine(path)
+        target = _confine(path, folder)
         atomic_write_text(target, content)
         return f"wrote {len(content)} characters to {path}"
 

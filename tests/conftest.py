@@ -12,8 +12,12 @@ from pathlib import Path
 
 import httpx2
 import pytest
+from mcp.server.mcpserver import MCPServer
 
 from codemode_tui.config import MCPServerConfig
+from codemode_tui.demo_server import build_server
+from codemode_tui.paths import HOME_ENV
+from codemode_tui.registry import ToolRegistry
 
 TESTS = Path(__file__).parent
 FAULTY_SERVER = TESTS / "servers" / "faulty_server.py"
@@ -31,6 +35,31 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def demo_stdio_config(name: str = "demo", **extra: object) -> MCPServerConfig:
     """The bundled demo server over stdio, as the first-start configuration runs it."""
     return MCPServerConfig(name=name, command=sys.executable, args=["-m", "codemode_tui", "demo-server"], **extra)
+
+
+def is_demo(config: MCPServerConfig) -> bool:
+    """Whether ``config`` runs the bundled demo server as ``python -m codemode_tui demo-server``."""
+    return config.command == sys.executable and config.args == ["-m", "codemode_tui", "demo-server"]
+
+
+def in_process_demos(*configs: MCPServerConfig) -> dict[str, MCPServer]:
+    """In-process stand-ins for the demo servers among ``configs``, keeping the data folder their process
+    would use (the ``CODEMODE_TUI_HOME`` a config hands it, else this process's home).
+
+    A Python process importing the MCP SDK costs about 2 s of CPU; tests that are not about the stdio
+    transport or a server process talk to the same server over the SDK's in-memory transport instead.
+    """
+    demos = {}
+    for config in configs:
+        if is_demo(config):
+            home = config.env.get(HOME_ENV)
+            demos[config.name] = build_server(Path(home) / "data" / "demo" if home else None)
+    return demos
+
+
+def in_memory_registry(*configs: MCPServerConfig) -> ToolRegistry:
+    """A registry of ``configs`` whose demo servers run in this process (see ``in_process_demos``)."""
+    return ToolRegistry(configs, in_process=in_process_demos(*configs))
 
 
 def faulty_config(name: str, *args: str, timeout: float = 10) -> MCPServerConfig:

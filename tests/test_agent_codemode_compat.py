@@ -9,13 +9,12 @@ from pathlib import Path
 
 from codemode_tui.executor import CodeModeConfig, CodeModeExecutor
 from codemode_tui.executor.run_result import RunError, RunResult
-from codemode_tui.registry import ToolRegistry
-from tests.conftest import demo_stdio_config
+from tests.conftest import demo_stdio_config, in_memory_registry
 
 
 async def test_generated_mcp_path_and_set_tool_caller_work_like_ours(tmp_path: Path) -> None:
     demo = demo_stdio_config(env={"CODEMODE_TUI_HOME": str(tmp_path / "demo-home")})
-    async with ToolRegistry([demo]) as registry:
+    async with in_memory_registry(demo) as registry:
         await registry.discover_all()
         executor = CodeModeExecutor(registry, CodeModeConfig(sandbox="eval", timeout=30))
         try:

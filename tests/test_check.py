@@ -10,8 +10,7 @@ import pytest
 from codemode_tui.check.checker import CodeChecker
 from codemode_tui.check.diagnostic import Diagnostic, has_errors
 from codemode_tui.executor.bindings import Bindings
-from codemode_tui.registry import ToolRegistry
-from tests.conftest import demo_stdio_config
+from tests.conftest import demo_stdio_config, in_memory_registry
 
 
 @pytest.fixture(scope="module")
@@ -19,8 +18,7 @@ def bindings_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo server's bindings, generated as a sandbox gets them."""
 
     async def generate() -> Path:
-        registry = ToolRegistry()
-        registry.add_server(demo_stdio_config())
+        registry = in_memory_registry(demo_stdio_config())
         try:
             outcome = await registry.discover_all()
             assert not outcome["demo"].error, outcome["demo"].error
@@ -127,7 +125,7 @@ async def test_block_runs_nothing_warn_runs_and_reports_off_skips(tmp_path: Path
         "await add_note(title='kept')\n"
         "await write_file(path='x')\n"
     )
-    async with ToolRegistry([demo]) as registry:
+    async with in_memory_registry(demo) as registry:
         await registry.discover_all()
         executor = CodeModeExecutor(registry, CodeModeConfig(sandbox="eval", timeout=30, check="block"))
         try:
@@ -169,7 +167,7 @@ async def test_serve_execute_code_returns_diagnostics_and_block_calls_nothing(tm
 
     demo = demo_stdio_config(env={"CODEMODE_TUI_HOME": str(tmp_path / "demo-home")})
     code = "from generated.servers.demo import add_note\nnote = await add_note(title='x')\nnote.upper()\n"
-    async with ToolRegistry([demo]) as registry:
+    async with in_memory_registry(demo) as registry:
         await registry.discover_all()
         server = build_server(registry=registry, executor_config=CodeModeConfig(sandbox="eval"))
         async with Client(server) as client:

@@ -12,7 +12,7 @@ from mcp.client.stdio import stdio_client
 
 from codemode_tui.config import MCPServerConfig
 from codemode_tui.registry import ToolRegistry
-from tests.conftest import TESTS, demo_stdio_config
+from tests.conftest import TESTS, demo_stdio_config, in_memory_registry
 
 BAD_LIST_SERVER = TESTS / "servers" / "bad_list_server.py"
 FLOOD_SERVER = TESTS / "servers" / "flood_server.py"
@@ -23,7 +23,7 @@ def bad_list_config(name: str = "badlist") -> MCPServerConfig:
 
 
 async def test_invalid_tools_list_fails_that_server_only() -> None:
-    async with ToolRegistry([demo_stdio_config(), bad_list_config()]) as registry:
+    async with in_memory_registry(demo_stdio_config(), bad_list_config()) as registry:
         outcomes = await registry.discover_all()
         assert outcomes["demo"].ok and len(outcomes["demo"].tools) == 10
         bad = outcomes["badlist"]

@@ -12,12 +12,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from codemode_tui import MCPServerConfig, ToolRegistry
+from codemode_tui import MCPServerConfig
 from codemode_tui.demo_server import scratch_dir
 from codemode_tui.executor import CodeModeConfig
 from codemode_tui.executor.call_gate import placeholder_for
 from codemode_tui.workspace import Workspace
-from tests.conftest import demo_stdio_config
+from tests.conftest import demo_stdio_config, in_memory_registry
 
 WRITES = """from generated.servers.demo import write_file, read_file, list_files, add_note
 before = await list_files()
@@ -30,7 +30,7 @@ note
 
 
 def workspace(*configs: MCPServerConfig, sandbox: str = "eval") -> Workspace:
-    ws = Workspace(registry=ToolRegistry(list(configs) or [demo_stdio_config()]))
+    ws = Workspace(registry=in_memory_registry(*(list(configs) or [demo_stdio_config()])))
     ws.executor_config = CodeModeConfig(sandbox=sandbox, check="off")  # type: ignore[arg-type]
     return ws
 

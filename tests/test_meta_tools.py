@@ -1,4 +1,4 @@
-"""The discovery meta-tools against real servers: the bundled demo over stdio and mcp-server-time."""
+"""The discovery meta-tools against real servers: the bundled demo (in memory) and mcp-server-time (stdio)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest_asyncio
 
 from codemode_tui import MCPServerConfig, MetaTools, ToolRegistry, UnknownToolError, Workspace
 from codemode_tui.meta_tools import AmbiguousToolError, UnknownServerError, one_line
-from tests.conftest import demo_stdio_config, faulty_config
+from tests.conftest import demo_stdio_config, faulty_config, in_memory_registry
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -21,7 +21,7 @@ TIME = MCPServerConfig(name="time", command=sys.executable, args=["-m", "mcp_ser
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def registry() -> AsyncIterator[ToolRegistry]:
     """Demo and time servers, connected once for the module; plus one server that cannot start."""
-    async with ToolRegistry([demo_stdio_config(), TIME, faulty_config("broken", "--exit-at-start", "3")]) as reg:
+    async with in_memory_registry(demo_stdio_config(), TIME, faulty_config("broken", "--exit-at-start", "3")) as reg:
         outcomes = await reg.discover_all()
         assert outcomes["demo"].ok, outcomes["demo"].error
         assert outcomes["time"].ok, outcomes["time"].error

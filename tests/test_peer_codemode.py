@@ -35,7 +35,7 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from codemode_tui import CodeModeConfig, CodemodeToolset, ToolRegistry, Workspace
 from codemode_tui.snippets import Snippet
-from tests.conftest import demo_stdio_config
+from tests.conftest import demo_stdio_config, in_memory_registry
 
 EXAMPLE = {"a": 6, "b": 7, "op": "multiply"}
 
@@ -45,7 +45,7 @@ async def registry(tmp_path: Path) -> AsyncIterator[ToolRegistry]:
     """Two demo servers, the second deferred (their fake registry's ``a`` and deferred ``b``)."""
     home = {"CODEMODE_TUI_HOME": str(tmp_path / "demo-home")}
     servers = [demo_stdio_config("a", env=home), demo_stdio_config("b", env=home, defer_loading=True)]
-    async with ToolRegistry(servers) as found:
+    async with in_memory_registry(*servers) as found:
         await found.discover_all()
         tool = found.get_tool("a__calculate")
         assert tool is not None

@@ -33,9 +33,9 @@ from typing import Any
 
 import pytest
 
-from codemode_tui import CodeModeConfig, PythonCodeGenerator, ToolRegistry, Workspace
+from codemode_tui import CodeModeConfig, PythonCodeGenerator, Workspace
 from codemode_tui.snippets import Snippet, SnippetParam
-from tests.conftest import demo_stdio_config
+from tests.conftest import demo_stdio_config, in_memory_registry
 
 SKILLS = [
     Snippet(
@@ -55,7 +55,7 @@ SKILLS = [
 @pytest.fixture
 async def workspace(tmp_path: Path, isolated_home: Path) -> AsyncIterator[Workspace]:
     demo = demo_stdio_config(env={"CODEMODE_TUI_HOME": str(tmp_path / "demo-home")})
-    async with Workspace(registry=ToolRegistry([demo])) as found:
+    async with Workspace(registry=in_memory_registry(demo)) as found:
         found.executor_config = CodeModeConfig(sandbox="eval")
         await found.start()
         for skill in SKILLS:

@@ -23,7 +23,7 @@ import pytest
 
 from codemode_tui import CodeModeConfig, CodeModeExecutor, ToolRegistry
 from codemode_tui.executor.run_result import ToolCallRecord
-from tests.conftest import demo_stdio_config
+from tests.conftest import demo_stdio_config, in_memory_registry
 
 #: Prints, then waits until the host has seen the print (the host's callback leaves a flag file):
 #: the run can only finish if its output reached ``on_output`` while it was still running.
@@ -48,7 +48,7 @@ int(answer)
 async def test_execute_streams_output_as_it_is_written(tmp_path: Path, sandbox: str) -> None:
     """Peer: ``test_execute_uses_streaming_when_supported``."""
     demo = demo_stdio_config(env={"CODEMODE_TUI_HOME": str(tmp_path / "demo-home")})
-    async with ToolRegistry([demo]) as registry:
+    async with in_memory_registry(demo) as registry:
         await registry.discover_all()
         executor = CodeModeExecutor(registry, CodeModeConfig(sandbox=sandbox, timeout=60))  # type: ignore[arg-type]
         events: list[tuple[str, Any]] = []

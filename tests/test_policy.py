@@ -16,14 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from codemode_tui import ToolRegistry
 from codemode_tui.demo_server import scratch_dir
 from codemode_tui.executor import CodeModeConfig
 from codemode_tui.executor.policy import Approval, ApprovalRequest, PolicyError, ToolPolicy, tool_kind
 from codemode_tui.run_events import RunApproval
 from codemode_tui.tool_types import ToolDefinition
 from codemode_tui.workspace import Workspace
-from tests.conftest import demo_stdio_config
+from tests.conftest import demo_stdio_config, in_memory_registry
 
 READ = {"readOnlyHint": True}
 DESTRUCTIVE = {"readOnlyHint": False, "destructiveHint": True}
@@ -38,7 +37,7 @@ def tool(name: str, annotations: dict[str, object], server: str = "fs") -> ToolD
 
 
 def workspace(sandbox: str = "eval") -> Workspace:
-    ws = Workspace(registry=ToolRegistry([demo_stdio_config()]))
+    ws = Workspace(registry=in_memory_registry(demo_stdio_config()))
     ws.executor_config = CodeModeConfig(sandbox=sandbox, check="off")  # type: ignore[arg-type]
     ws.policy = ToolPolicy()
     return ws

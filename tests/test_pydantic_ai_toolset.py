@@ -12,10 +12,9 @@ from pydantic_ai import Agent
 from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart, ToolReturnPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
-from codemode_tui import ToolRegistry
 from codemode_tui.executor import CodeModeConfig
 from codemode_tui.pydantic_ai_toolset import CodemodeToolset
-from tests.conftest import demo_stdio_config
+from tests.conftest import demo_stdio_config, in_memory_registry
 
 CODE = """\
 from generated.servers.demo import calculate
@@ -48,7 +47,7 @@ def scripted_model(messages: list[ModelMessage], info: AgentInfo) -> ModelRespon
 
 
 async def test_agent_discovers_and_runs_code() -> None:
-    async with ToolRegistry([demo_stdio_config()]) as registry:
+    async with in_memory_registry(demo_stdio_config()) as registry:
         await registry.discover_all()
         toolset = CodemodeToolset(registry, config=CodeModeConfig(sandbox="eval"))
         agent = Agent(FunctionModel(scripted_model), toolsets=[toolset])
@@ -91,7 +90,7 @@ def code_then_answer(code: str):
 
 
 async def test_sandbox_outlives_agent_runs_and_keeps_turn_one_variables() -> None:
-    async with ToolRegistry([demo_stdio_config()]) as registry:
+    async with in_memory_registry(demo_stdio_config()) as registry:
         await registry.discover_all()
         toolset = CodemodeToolset(registry)  # the default, isolated kernel sandbox
         async with toolset:
@@ -113,7 +112,7 @@ async def test_sandbox_outlives_agent_runs_and_keeps_turn_one_variables() -> Non
 async def test_instructions_name_only_the_tools_it_has() -> None:
     import re
 
-    async with ToolRegistry([demo_stdio_config()]) as registry:
+    async with in_memory_registry(demo_stdio_config()) as registry:
         await registry.discover_all()
         for direct in (False, True):
             toolset = CodemodeToolset(registry, config=CodeModeConfig(sandbox="eval"), allow_direct_tool_calls=direct)
@@ -156,7 +155,7 @@ async def test_wrong_tool_names_get_suggestions_without_ending_the_run() -> None
             )
         return ModelResponse(parts=[TextPart(json.dumps(answers))])
 
-    async with ToolRegistry([demo_stdio_config()]) as registry:
+    async with in_memory_registry(demo_stdio_config()) as registry:
         await registry.discover_all()
         toolset = CodemodeToolset(
             registry, config=CodeModeConfig(sandbox="eval"), tool_reranker=lambda query, hits: list(reversed(hits))
@@ -191,7 +190,7 @@ async def test_direct_tool_calls_are_opt_in_and_answer_wrong_names_with_suggesti
             return ModelResponse(parts=[ToolCallPart(name, args)])
         return ModelResponse(parts=[TextPart(json.dumps(answers))])
 
-    async with ToolRegistry([demo_stdio_config()]) as registry:
+    async with in_memory_registry(demo_stdio_config()) as registry:
         await registry.discover_all()
         toolset = CodemodeToolset(registry, config=CodeModeConfig(sandbox="eval"), allow_direct_tool_calls=True)
         async with toolset:

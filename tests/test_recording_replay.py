@@ -1,4 +1,4 @@
-"""Recorded runs and their replay, against real servers over stdio.
+"""Recorded runs and their replay, against real servers (the demo in memory, others over stdio).
 
 Every run keeps its tool traffic with its history entry; a replay answers every
 call from that recording, so it must give the same output and value with every
@@ -24,7 +24,7 @@ from codemode_tui.executor import CodeModeConfig
 from codemode_tui.executor.policy import Approval, ApprovalRequest, ToolPolicy
 from codemode_tui.executor.recording import Recording, RecordingError
 from codemode_tui.workspace import Workspace
-from tests.conftest import demo_stdio_config
+from tests.conftest import demo_stdio_config, in_memory_registry
 
 #: A real stdio server whose tool answers with an image (tagged results must replay as objects).
 IMAGE_SERVER = textwrap.dedent(
@@ -57,7 +57,7 @@ print(text.upper(), total)
 
 
 def workspace(*configs: MCPServerConfig, sandbox: str = "eval", **config: object) -> Workspace:
-    ws = Workspace(registry=ToolRegistry(list(configs) or [demo_stdio_config()]))
+    ws = Workspace(registry=in_memory_registry(*(list(configs) or [demo_stdio_config()])))
     # No type check before each run: it is not what these tests are about, and it costs a second.
     ws.executor_config = CodeModeConfig(sandbox=sandbox, check="off", **config)  # type: ignore[arg-type]
     return ws

@@ -136,6 +136,16 @@ async def test_hanging_server_times_out() -> None:
         assert status(registry, "hangs") == "failed"
 
 
+async def test_closing_a_server_still_connecting_ends_it_without_waiting_for_an_answer() -> None:
+    async with ToolRegistry([faulty_config("hangs", "--hang", timeout=60)]) as registry:
+        discovery = asyncio.create_task(registry.discover_all())
+        await wait_for(lambda: bool(registry.stderr("hangs")))  # started, and silent
+        # A polite close would wait up to 10 s for a session that is never coming.
+        await asyncio.wait_for(registry.connection("hangs").close(), 8)
+        assert (await discovery)["hangs"].error == "the connection was closed before it was ready"
+        assert status(registry, "hangs") == "disconnected"  # closed, not failed
+
+
 async def test_crash_mid_session_is_detected_and_reconnect_recovers() -> None:
     async with ToolRegistry([faulty_config("crashy"), demo_stdio_config()]) as registry:
         await registry.discover_all()

@@ -18,17 +18,16 @@ import pytest
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-from codemode_tui import ToolRegistry
 from codemode_tui.executor import CodeModeConfig
 from codemode_tui.snippets import RunHistory
 from codemode_tui.workspace import Workspace
-from tests.conftest import demo_stdio_config
+from tests.conftest import demo_stdio_config, in_memory_registry
 
 PACKAGE = Path(__file__).parent.parent / "codemode_tui"
 
 
 def eval_workspace() -> Workspace:
-    workspace = Workspace(registry=ToolRegistry([demo_stdio_config()]))
+    workspace = Workspace(registry=in_memory_registry(demo_stdio_config()))
     workspace.executor_config = CodeModeConfig(sandbox="eval")
     return workspace
 

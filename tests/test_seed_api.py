@@ -1,4 +1,4 @@
-"""The API users of MCP Codemode / agent-codemode already know, against real servers over stdio."""
+"""The API users of MCP Codemode / agent-codemode already know, against real servers (the demo in memory)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from codemode_tui import ToolDefinition, ToolRegistry
 from codemode_tui.config import MCPServerConfig
 from codemode_tui.meta_tools import MetaTools
-from tests.conftest import TESTS, demo_stdio_config
+from tests.conftest import TESTS, demo_stdio_config, in_memory_registry
 
 EXAMPLES_SERVER = TESTS / "servers" / "examples_server.py"
 
@@ -22,7 +22,7 @@ def examples_config(name: str = "examples", **extra: object) -> MCPServerConfig:
 
 @pytest.fixture
 async def registry() -> AsyncIterator[ToolRegistry]:
-    async with ToolRegistry([demo_stdio_config(), examples_config("lazy", defer_loading=True)]) as registry:
+    async with in_memory_registry(demo_stdio_config(), examples_config("lazy", defer_loading=True)) as registry:
         outcomes = await registry.discover_all()
         assert all(outcome.ok for outcome in outcomes.values()), outcomes
         yield registry

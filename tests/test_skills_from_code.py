@@ -13,10 +13,9 @@ import pytest
 
 from codemode_tui import workspace as workspace_module
 from codemode_tui.executor import CodeModeConfig
-from codemode_tui.registry import ToolRegistry
 from codemode_tui.snippets import Snippet, SnippetParam
 from codemode_tui.workspace import Workspace
-from tests.conftest import demo_stdio_config
+from tests.conftest import demo_stdio_config, in_memory_registry
 
 SKILL = """\
 from generated.servers.demo import calculate
@@ -28,7 +27,7 @@ product = await calculate(a=base, b=factor, op="multiply")
 @pytest.mark.parametrize("sandbox", ["local", "eval"])
 async def test_code_lists_loads_and_runs_saved_skills(tmp_path: Path, sandbox: str) -> None:
     demo = demo_stdio_config(env={"CODEMODE_TUI_HOME": str(tmp_path / "demo-home")})
-    async with ToolRegistry([demo]) as registry:
+    async with in_memory_registry(demo) as registry:
         await registry.discover_all()
         async with Workspace(registry=registry) as workspace:
             workspace.executor_config = CodeModeConfig(sandbox=sandbox, timeout=60)  # type: ignore[arg-type]

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import json
 
-from codemode_tui import ToolRegistry
 from codemode_tui.tool_cache import ToolCache
 from codemode_tui.workspace import Workspace
-from tests.conftest import demo_stdio_config
+from tests.conftest import demo_stdio_config, in_memory_registry
 
 
 async def test_discovered_tools_are_listed_by_the_next_workspace_without_connecting() -> None:
-    async with Workspace(registry=ToolRegistry([demo_stdio_config()])) as first:
+    async with Workspace(registry=in_memory_registry(demo_stdio_config())) as first:
         assert first.load_cached_tools() == {}  # nothing discovered yet
         outcomes = await first.start()
         discovered = sorted(tool.qualified_name for tool in outcomes["demo"].tools)
-    later = Workspace(registry=ToolRegistry([demo_stdio_config()]))
+    later = Workspace(registry=in_memory_registry(demo_stdio_config()))
     loaded = later.load_cached_tools()
     assert sorted(tool.qualified_name for tool in loaded["demo"].tools) == discovered
     assert sorted(t.qualified_name for t in later.registry.list_tools("demo")) == discovered
@@ -29,7 +28,7 @@ async def test_discovered_tools_are_listed_by_the_next_workspace_without_connect
 
 async def test_a_changed_configuration_or_a_damaged_file_is_a_miss(tmp_path) -> None:
     cache = ToolCache(tmp_path / "tools")
-    async with Workspace(registry=ToolRegistry([demo_stdio_config()])) as workspace:
+    async with Workspace(registry=in_memory_registry(demo_stdio_config())) as workspace:
         workspace.tool_cache = cache
         await workspace.start()
     config = demo_stdio_config()

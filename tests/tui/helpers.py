@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -10,9 +9,9 @@ from pathlib import Path
 from textual.pilot import Pilot
 
 from codemode_tui.config import MCPServerConfig, save_servers
-from codemode_tui.demo_server import build_server
 from codemode_tui.tui.app import PlaygroundApp
 from codemode_tui.workspace import Workspace
+from tests.conftest import in_process_demos
 
 MISSING_COMMAND = "no-such-mcp-server-command"
 
@@ -44,11 +43,6 @@ def write_config(path: Path, *servers: MCPServerConfig) -> Path:
     return path
 
 
-def is_demo(config: MCPServerConfig) -> bool:
-    """Whether ``config`` is the bundled demo server run as ``python -m codemode_tui demo-server``."""
-    return config.command == sys.executable and config.args == ["-m", "codemode_tui", "demo-server"]
-
-
 def app_with(
     *servers: MCPServerConfig, tmp_path: Path, real_processes: bool = False, **kwargs: object
 ) -> PlaygroundApp:
@@ -61,7 +55,7 @@ def app_with(
     """
     path = write_config(tmp_path / "servers.json", *servers)
     kwargs.setdefault("warm_sandbox", False)  # a kernel costs seconds of CPU: only the run tests start one
-    in_process = {} if real_processes else {s.name: build_server() for s in servers if is_demo(s)}
+    in_process = {} if real_processes else in_process_demos(*servers)
     workspace = Workspace(path, persist=True, in_process=in_process)
     return PlaygroundApp(workspace, cursor_blink=False, **kwargs)  # type: ignore[arg-type]
 

@@ -1,6 +1,6 @@
 """Recorded runs in the playground: replay from the history, divergences, dry runs and the effect plan, compare.
 
-Real demo server over stdio; the in-process eval sandbox, since what matters
+Real demo server (in memory, see helpers.app_with); the in-process eval sandbox, since what matters
 here is where each tool call's answer comes from, not the sandbox's isolation.
 """
 

@@ -49,7 +49,10 @@ def test_light_theme(snap_compare: Any, tmp_path: Path) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await demo_ready(pilot)
         app.theme = "codemode-light"
+        # A theme change restyles every widget; on a loaded machine that takes more than one pause.
         await pilot.pause(0.2)
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause(0.3)
 
     assert snap_compare(app, terminal_size=(130, 36), run_before=run_before)
 
