@@ -29,7 +29,6 @@ import httpx2
 import mcp_types as types
 import pydantic
 from mcp import ClientSession, StdioServerParameters
-from mcp.client._memory import InMemoryTransport  # what mcp.Client(server) connects through
 from mcp.client.sse import sse_client
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
@@ -168,6 +167,10 @@ class ServerConnection:
         # here and only here: the saved config and every message keep the placeholders.
         cfg = self.config.resolved()
         if self.in_process is not None:
+            # What mcp.Client(server) connects through; a private module of the SDK, so imported
+            # here: were it to move, only in-process servers would notice.
+            from mcp.client._memory import InMemoryTransport
+
             read, write = await stack.enter_async_context(InMemoryTransport(self.in_process))
         elif cfg.transport == "stdio":
             command = cfg.command or ""
