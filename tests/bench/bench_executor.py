@@ -11,14 +11,15 @@ Goals (issue "Speed"):
 * run latency of ``1 + 1`` after warm-up at most 5 ms;
 * kernel start about 2 s (the playground warms it in the background).
 
-The trivial tool is the bundled demo server's ``calculate`` over stdio, or with
-``--server everything`` the reference ``everything`` server's ``echo`` (Node,
-``npx -y @modelcontextprotocol/server-everything``; its calls are cheaper, so
-the bridge's share is larger).  Each measurement is repeated (``--rounds``)
+The trivial tool is the bundled demo server's ``calculate`` over stdio and the
+reference ``everything`` server's ``echo`` (Node, ``npx -y
+@modelcontextprotocol/server-everything``; its calls are cheaper, so the
+bridge's share is larger); one column per sandbox and server.  ``everything``
+is left out, with a note, when npx cannot start it.  Each measurement is repeated (``--rounds``)
 and the median kept, interleaving the direct and sandboxed loops so machine
 load hits both alike.
 
-Run:  python tests/bench/bench_executor.py [--calls 500] [--rounds 3] [--sandbox local eval] [--server demo]
+Run:  python tests/bench/bench_executor.py [--calls 500] [--rounds 3] [--sandbox local eval] [--server demo everything]
 Prints a table; exits non-zero when a goal for the local kernel is missed.
 """
 
@@ -153,7 +154,9 @@ async def main() -> int:
     parser.add_argument("--calls", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--sandbox", nargs="+", default=["local", "eval"], choices=["local", "eval"])
-    parser.add_argument("--server", default="demo", choices=sorted(TRIVIAL), help="whose trivial tool is called")
+    parser.add_argument(
+        "--server", nargs="+", default=["demo", "everything"], choices=sorted(TRIVIAL), help="whose trivial tool"
+    )
     args = parser.parse_args()
     home = tempfile.mkdtemp(prefix="bench-executor-")
     demo = MCPServerConfig(
@@ -164,21 +167,29 @@ async def main() -> int:
         cwd=str(Path(__file__).resolve().parents[2]),
     )
     servers = [demo]
-    if args.server == "everything":
-        servers.append(
-            MCPServerConfig(name="everything", command="npx", args=["-y", "@modelcontextprotocol/server-everything"])
-        )
+    if "everything" in args.server:
+        npx = ["-y", "@modelcontextprotocol/server-everything"]
+        servers.append(MCPServerConfig(name="everything", command="npx", args=npx, timeout=120))
+    wanted = list(args.server)
     async with ToolRegistry(servers) as registry:
         for name, outcome in (await registry.discover_all()).items():
+            if name == "everything" and not outcome.ok:
+                print(f"note: the everything server did not start, left out: {outcome.error}", file=sys.stderr)
+                wanted.remove(name)
+                continue
             assert outcome.ok, f"{name}: {outcome.error}"
         await registry.call_tool("demo__calculate", {"a": 1, "b": 1})  # the demo's first call is slow
-        rows = {kind: await measure(kind, registry, args.server, args.calls, args.rounds) for kind in args.sandbox}
+        rows = {
+            f"{kind} {server}": await measure(kind, registry, server, args.calls, args.rounds)
+            for server in wanted
+            for kind in args.sandbox
+        }
 
     print(
-        f"\nExecutor benchmark: {args.calls} calls of {args.server}'s trivial tool x {args.rounds} rounds, "
+        f"\nExecutor benchmark: {args.calls} calls of a trivial tool ({', '.join(wanted)}) x {args.rounds} rounds, "
         f"medians; machine: {os.cpu_count()} cores\n"
     )
-    header = f"{'measure':<44}" + "".join(f"{kind:>12}" for kind in rows) + f"{'goal':>17}"
+    header = f"{'measure':<44}" + "".join(f"{kind:>18}" for kind in rows) + f"{'goal':>17}"
     print(header)
     print("-" * len(header))
     lines = [
@@ -194,12 +205,11 @@ async def main() -> int:
         ("cleanup (s)", "cleanup", "{:.2f}", "< 2"),
     ]
     for label, key, fmt, goal in lines:
-        print(f"{label:<44}" + "".join(f"{fmt.format(row[key]):>12}" for row in rows.values()) + f"{goal:>17}")
-    local = rows.get("local")
-    if local is None:
-        return 0
+        print(f"{label:<44}" + "".join(f"{fmt.format(row[key]):>18}" for row in rows.values()) + f"{goal:>17}")
     missed = [
-        name
+        f"{name} ({column})"
+        for column, local in rows.items()
+        if column.startswith("local ")
         for name, ok in (
             ("ratio", local["ratio"] <= RATIO_GOAL),
             ("gather", local["gather"] < GATHER_GOAL),
@@ -209,6 +219,8 @@ async def main() -> int:
         )
         if not ok
     ]
+    if not any(column.startswith("local ") for column in rows):
+        return 0
     print(f"\nlocal kernel goals: {'all met' if not missed else 'MISSED: ' + ', '.join(missed)}")
     return 1 if missed else 0
 
