@@ -214,6 +214,7 @@ class Workspace:
         # Each server's last discovered tools, so a front end starts with a full list.
         self.tool_cache = ToolCache()
         self._cached_keys: dict[str, tuple[int, int]] = {}
+        self._cache_saves: set[asyncio.Future[None]] = set()  # close() waits for them: a cache is never half-new
         self.registry.add_listener(self._cache_tools)
         self._run_keys = 0
         if registry is None:
@@ -451,9 +452,12 @@ class Workspace:
             self.tool_cache.save(config, tools)
 
         try:
-            asyncio.get_running_loop().run_in_executor(None, save)
+            saving = asyncio.get_running_loop().run_in_executor(None, save)
         except RuntimeError:
             save()
+            return
+        self._cache_saves.add(saving)
+        saving.add_done_callback(self._cache_saves.discard)
 
     @property
     def executor(self) -> CodeModeExecutor:
@@ -1014,6 +1018,8 @@ class Workspace:
         if bindings is not None:
             shutil.rmtree(bindings.output_path, ignore_errors=True)
         await self.registry.close()
+        if self._cache_saves:
+            await asyncio.gather(*self._cache_saves, return_exceptions=True)
 
     async def __aenter__(self) -> Workspace:
         return self

@@ -115,8 +115,9 @@ async def test_thousands_of_idle_connections_cost_a_bounded_number_of_descriptor
         # Over-cap connections are accepted in batches (asyncio's accept backlog) and closed on
         # the next loop turn, so a few hundred may exist for an instant; never the 3,000 held.
         assert peak <= bridge.max_connections + 400, f"the host held {peak} more descriptors"
-        # A legitimate sandbox still gets through once the idle peers' 2 s are up.
-        assert await wait_until(lambda: not bridge._protocols, bridge.handshake_timeout + 2)
+        # A legitimate sandbox still gets through once the idle peers' 2 s are up (they would be held
+        # for ever otherwise; the slack is for a loaded machine closing 3,000 sockets).
+        assert await wait_until(lambda: not bridge._protocols, bridge.handshake_timeout + 10)
         client = client_for(bridge)
         scope = bridge.begin_run("legit")
         assert await client.call("demo__calculate", {"a": 2, "b": 3}, "legit") == 5.0

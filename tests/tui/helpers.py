@@ -25,6 +25,22 @@ async def wait_until(pilot: Pilot[object], predicate: Callable[[], object], what
         await pilot.pause(0.05)
 
 
+def notices(app: PlaygroundApp) -> list[str]:
+    """The notifications the screen shows now (Textual's toasts), title and message, as a person reads them.
+
+    ``App.run_test`` turns toasts off unless it is given ``notifications=True``.
+    """
+    return [toast.render().plain for toast in app.screen.query("Toast")]
+
+
+async def wait_for_notice(pilot: Pilot[object], text: str, timeout: float = 10) -> list[str]:
+    """Wait until a notification on screen contains ``text``; returns those that do."""
+    app = pilot.app
+    assert isinstance(app, PlaygroundApp)
+    await wait_until(pilot, lambda: any(text in n for n in notices(app)), f"a notification saying {text!r}", timeout)
+    return [n for n in notices(app) if text in n]
+
+
 def server_status(app: PlaygroundApp, name: str) -> str | None:
     if not app.engine_ready:  # the app builds its workspace after the first frame when not given one
         return None

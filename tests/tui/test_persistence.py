@@ -9,7 +9,7 @@ from codemode_tui import paths
 from codemode_tui.tui.state import WELCOME_BUFFER, buffer_file
 from tests.conftest import demo_stdio_config
 
-from .helpers import app_with, wait_until
+from .helpers import app_with, wait_for_notice, wait_until
 
 
 async def test_the_unsaved_buffer_comes_back(tmp_path: Path) -> None:
@@ -55,9 +55,9 @@ async def test_a_broken_settings_file_is_reported_and_kept(tmp_path: Path) -> No
     paths.settings_file().parent.mkdir(parents=True, exist_ok=True)
     paths.settings_file().write_text("{not json")
     app = app_with(demo_stdio_config(), tmp_path=tmp_path, connect=False)
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
         await pilot.pause()
-        assert any("settings file" in str(n.message) for n in app._notifications)
+        await wait_for_notice(pilot, "settings file")
         app.theme = "codemode-light"
         await pilot.pause()
         await app.workers.wait_for_complete()

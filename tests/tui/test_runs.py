@@ -16,7 +16,7 @@ from codemode_tui.tui.widgets.code_view import CodeView
 from codemode_tui.tui.widgets.tool_list import ToolList
 from tests.conftest import demo_stdio_config
 
-from .helpers import app_with, connected, wait_until
+from .helpers import app_with, connected, wait_for_notice, wait_until
 
 KERNEL_START = 120  # seconds: a cold kernel on a busy 2-core CI machine
 
@@ -97,13 +97,13 @@ async def test_find_insert_run_read_trace_and_stop_a_loop(tmp_path: Path) -> Non
 
 async def test_run_keys_say_what_is_wrong_without_a_run(tmp_path: Path) -> None:
     app = app_with(demo_stdio_config(), tmp_path=tmp_path, connect=False)
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
         app.hub.editor.text = "   \n"
         await pilot.press("f5")
         assert not app.hub.running
-        assert any("editor is empty" in str(n.message) for n in app._notifications)
+        await wait_for_notice(pilot, "editor is empty")
         await pilot.press("f6")
-        assert any("Select some code" in str(n.message) for n in app._notifications)
+        await wait_for_notice(pilot, "Select some code")
         app.query_one("#search", Input).focus()
         await pilot.press("ctrl+c")  # no run: ctrl+c is left to the focused widget
         assert not app.hub.running

@@ -18,7 +18,15 @@ from codemode_tui.tui.widgets.server_list import ServerList
 from codemode_tui.tui.widgets.tool_list import ToolList
 from tests.conftest import demo_stdio_config, faulty_config
 
-from .helpers import MISSING_COMMAND, app_with, connected, missing_command_config, server_status, wait_until
+from .helpers import (
+    MISSING_COMMAND,
+    app_with,
+    connected,
+    missing_command_config,
+    server_status,
+    wait_for_notice,
+    wait_until,
+)
 
 
 def saved_servers(path: Path) -> dict[str, dict[str, object]]:
@@ -84,11 +92,11 @@ async def test_the_form_says_what_to_fix_and_stays_open(tmp_path: Path) -> None:
 
 async def test_a_failed_server_says_why(tmp_path: Path) -> None:
     app = app_with(demo_stdio_config(), missing_command_config(), tmp_path=tmp_path)
-    async with app.run_test(size=(120, 36)) as pilot:
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
         await wait_until(pilot, lambda: server_status(app, "broken") == "failed", "the broken server to fail")
         await wait_until(pilot, lambda: connected(app), "the demo server (not blocked by the broken one)")
         await pilot.pause()
-        assert any("not found" in str(n.message) for n in app._notifications), "a notification says why"
+        await wait_for_notice(pilot, "not found")  # a notification says why
         table = app.query_one(ServerList)
         table.focus()
         table.move_cursor(row=1)
@@ -150,15 +158,15 @@ async def test_import_an_mcp_servers_file(tmp_path: Path) -> None:
         )
     )
     app = app_with(demo_stdio_config(), tmp_path=tmp_path, connect=False)
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
         app.query_one(ServerList).focus()
         await pilot.press("i")
         app.screen.query_one("#import-path", Input).value = str(source)
         await pilot.press("enter")
         await wait_until(pilot, lambda: "imported" in app.workspace.servers, "the import")
         await wait_until(pilot, lambda: app.query_one(ServerList).row_count == 2, "the new row")
-        messages = [str(n.message) for n in app._notifications]
-        assert any("added: imported" in m and "kept" in m and "demo" in m for m in messages), messages
+        messages = await wait_for_notice(pilot, "added: imported")
+        assert any("kept" in m and "demo" in m for m in messages), messages
         await app.workers.wait_for_complete()
     saved = saved_servers(tmp_path / "servers.json")
     assert saved["demo"]["command"] == sys.executable  # a clash is reported, not overwritten

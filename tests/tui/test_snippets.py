@@ -25,7 +25,7 @@ from codemode_tui.tui.widgets.param_row import ParamRow
 from codemode_tui.tui.widgets.snippet_list import SnippetList
 from tests.conftest import demo_stdio_config
 
-from .helpers import app_with, wait_until
+from .helpers import app_with, wait_for_notice, wait_until
 
 CODE = """\
 from generated.servers.demo import calculate
@@ -34,10 +34,6 @@ total = await calculate(a=base, b=factor, op="multiply")
 print(label, total)
 total
 """
-
-
-def notices(app: PlaygroundApp) -> list[str]:
-    return [f"{n.title or ''} {n.message}" for n in app._notifications]
 
 
 def text_of(screen: Any, selector: str) -> str:
@@ -58,7 +54,7 @@ def saved(name: str, code: str = CODE, description: str = "Multiply two numbers 
 
 async def test_save_the_buffer_as_a_snippet_with_parameters(tmp_path: Path) -> None:
     app = app_with(demo_stdio_config(), tmp_path=tmp_path, connect=False)
-    async with app.run_test(size=(110, 34)) as pilot:
+    async with app.run_test(size=(110, 34), notifications=True) as pilot:
         await wait_until(pilot, lambda: app.engine_ready, "the engine")
         app.hub.editor.text = CODE
         await pilot.press("ctrl+s")
@@ -114,7 +110,7 @@ async def test_save_the_buffer_as_a_snippet_with_parameters(tmp_path: Path) -> N
         assert snippet.description == "Multiply two numbers and print them with a label"
         assert app.hub.current_snippet is not None and app.hub.current_snippet.name == "multiply-label"
         assert app.hub.editor.border_title == "Editor · multiply-label"
-        assert any("Saved the snippet multiply-label with 3 parameters" in n for n in notices(app))
+        await wait_for_notice(pilot, "Saved the snippet multiply-label with 3 parameters")
 
         # ctrl+s again saves the changed buffer into the same snippet, without the form.
         app.hub.editor.text = CODE + "# changed\n"
@@ -145,14 +141,14 @@ async def test_browse_open_rename_delete_export_and_import(tmp_path: Path) -> No
     (store.folder / "broken.py").write_text("this is not a snippet file\n")
 
     app = app_with(demo_stdio_config(), tmp_path=tmp_path, connect=False)
-    async with app.run_test(size=(110, 34)) as pilot:
+    async with app.run_test(size=(110, 34), notifications=True) as pilot:
         await wait_until(pilot, lambda: app.engine_ready, "the engine")
         app.hub.editor.text = "previous = 1\n"
         browser = await open_browser(pilot, app)
         listing = browser.query_one(SnippetList)
         assert [s.name for s in listing.snippets] == ["list-notes", "multiply-label"]
         # The corrupt file is reported once, by name, and left alone.
-        skipped = [n for n in notices(app) if "Snippet files skipped" in n]
+        skipped = await wait_for_notice(pilot, "Snippet files skipped")
         assert len(skipped) == 1 and "broken.py" in skipped[0]
         assert (store.folder / "broken.py").read_text() == "this is not a snippet file\n"
 
@@ -215,7 +211,7 @@ async def test_browse_open_rename_delete_export_and_import(tmp_path: Path) -> No
         meta = read_frontmatter((skill / "SKILL.md").read_text())
         assert meta["name"] == "times-label" and meta["description"] == "Multiply two numbers and print them"
         assert (skill / "scripts" / "times_label.py").is_file() and (skill / "references" / "tools.md").is_file()
-        assert any("Skill exported" in n and str(skill) in n for n in notices(app))
+        assert any(str(skill) in n for n in await wait_for_notice(pilot, "Skill exported"))
         # Again: the folder exists, so it is refused unless Replace is ticked.
         await pilot.press("x")
         prompt = app.screen
@@ -262,14 +258,14 @@ async def test_browse_open_rename_delete_export_and_import(tmp_path: Path) -> No
 
 async def test_keys_that_need_a_snippet_say_so(tmp_path: Path) -> None:
     app = app_with(demo_stdio_config(), tmp_path=tmp_path, connect=False)
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
         await wait_until(pilot, lambda: app.engine_ready, "the engine")
         app.hub.editor.text = "  \n"
         await pilot.press("ctrl+s")
         assert not isinstance(app.screen, SnippetFormScreen)
-        assert any("nothing to save" in n for n in notices(app))
+        await wait_for_notice(pilot, "nothing to save")
         await pilot.press("shift+f5")
-        assert any("no parameters" in n for n in notices(app))
+        await wait_for_notice(pilot, "no parameters")
         browser = await open_browser(pilot, app)
         assert "No snippets yet" in text_of(browser, "#snippet-meta")
         await pilot.press("f5")  # nothing highlighted: nothing runs, and the editor's code does not either

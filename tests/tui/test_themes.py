@@ -8,7 +8,7 @@ from codemode_tui.tui.app import PlaygroundApp
 from codemode_tui.tui.themes import EDITOR_THEME_NAME, load_themes, shipped_themes_dir, user_themes_dir
 from tests.conftest import demo_stdio_config
 
-from .helpers import app_with
+from .helpers import app_with, wait_for_notice
 
 USER_THEME = """
 name = "my-theme"
@@ -50,10 +50,10 @@ async def test_user_themes_load_and_the_editor_follows_the_theme(tmp_path: Path)
     (user_themes_dir() / "mine.toml").write_text(USER_THEME)
     (user_themes_dir() / "broken.toml").write_text("primary = 3")
     app = app_with(demo_stdio_config(), tmp_path=tmp_path, connect=False)
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
         await pilot.pause()
         assert "my-theme" in app.available_themes
-        assert any("broken.toml" in str(n.message) for n in app._notifications)
+        await wait_for_notice(pilot, "broken.toml")
         editor = app.hub.editor
         assert editor.theme == EDITOR_THEME_NAME
         dark_string = editor._theme.syntax_styles["string"].color
