@@ -25,6 +25,13 @@ async def wait_until(pilot: Pilot[object], predicate: Callable[[], object], what
         await pilot.pause(0.05)
 
 
+async def settle(pilot: Pilot[object]) -> None:
+    """Let a change of screen or theme finish restyling and animating before a snapshot."""
+    await pilot.pause(0.2)
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause(0.3)
+
+
 def notices(app: PlaygroundApp) -> list[str]:
     """The notifications the screen shows now (Textual's toasts), title and message, as a person reads them.
 

@@ -22,7 +22,7 @@ from codemode_tui.tui.widgets.server_list import ServerList
 from codemode_tui.tui.widgets.tool_list import ToolList
 from tests.conftest import demo_stdio_config
 
-from .helpers import app_with, connected, missing_command_config, server_status, wait_until
+from .helpers import app_with, connected, missing_command_config, server_status, settle, wait_until
 
 
 async def demo_ready(pilot: Pilot[Any]) -> None:
@@ -49,10 +49,7 @@ def test_light_theme(snap_compare: Any, tmp_path: Path) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await demo_ready(pilot)
         app.theme = "codemode-light"
-        # A theme change restyles every widget; on a loaded machine that takes more than one pause.
-        await pilot.pause(0.2)
-        await pilot.wait_for_scheduled_animations()
-        await pilot.pause(0.3)
+        await settle(pilot)  # a theme change restyles every widget: more than one pause on a loaded machine
 
     assert snap_compare(app, terminal_size=(130, 36), run_before=run_before)
 

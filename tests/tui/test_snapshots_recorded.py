@@ -22,7 +22,7 @@ from codemode_tui.tui.screens.effect_plan import EffectPlanScreen
 from codemode_tui.tui.screens.run_diff import RunDiffScreen
 from tests.conftest import demo_stdio_config
 
-from .helpers import app_with, connected, wait_until
+from .helpers import app_with, connected, settle, wait_until
 
 DRY_RUN_CODE = """\
 from generated.servers.demo import add_note, list_files, write_file
@@ -132,6 +132,6 @@ def test_run_diff(snap_compare: Any, tmp_path: Path, utc: Any) -> None:
         await wait_until(pilot, lambda: getattr(app.screen, "loaded", False), "the history")
         await pilot.press("c")  # the newest run with the run it replayed
         await wait_until(pilot, lambda: isinstance(app.screen, RunDiffScreen) and app.screen.ready, "the comparison")
-        await pilot.pause(0.3)
+        await settle(pilot)
 
     assert snap_compare(app, terminal_size=(130, 36), run_before=run_before)
