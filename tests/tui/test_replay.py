@@ -241,3 +241,32 @@ async def test_compare_two_runs_shows_the_differing_call(tmp_path: Path) -> None
         assert '"hello"' in detail and '"other"' in detail
         output = screen.query_one("#diff-output", CodeView).text
         assert "-HELLO" in output and "+OTHER" in output
+
+
+async def test_a_replay_with_nothing_to_replay_says_why(tmp_path: Path) -> None:
+    app = eval_app(tmp_path)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_until(pilot, lambda: app.engine_ready, "the engine")
+        # No such run: nothing ran, and the pane says why in the log and the error tab.
+        assert app.hub.output.replay("no-such-run")
+        await pane_idle(pilot, app, "the refused replay")
+        assert any(line.startswith("✖ cannot replay: no run 'no-such-run'") for line in app.hub.output.log_widget.plain)
+        assert app.hub.query_one("#output-tabs").active == "tab-error"
+        assert app.workspace.history.list() == []  # nothing ran, nothing to keep
+
+
+async def test_a_sandbox_that_cannot_start_fails_the_run_clearly_and_it_is_kept(tmp_path: Path) -> None:
+    app = app_with(demo_stdio_config(), tmp_path=tmp_path)
+    # Nothing listens at this Jupyter URL. Workspace.run records only runs that reached a sandbox,
+    # so the playground keeps this one in the history itself.
+    app.workspace.executor_config = CodeModeConfig(
+        sandbox="jupyter", jupyter_url="http://127.0.0.1:9", jupyter_token="a-token-nobody-checks", startup_timeout=5
+    )
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_until(pilot, lambda: app.engine_ready, "the engine")
+        await run_in_editor(pilot, app, "1 + 1\n")
+        error = app.hub.output.query_one("#error", CodeView).text
+        assert error.startswith("SandboxError") and "cannot reach the Jupyter Server at http://127.0.0.1:9" in error
+        assert app.hub.query_one("#output-tabs").active == "tab-error"
+        kept = app.workspace.history.list()[0]
+        assert kept.status == "error" and kept.source == "playground" and kept.error == error

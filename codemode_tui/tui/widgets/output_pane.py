@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, assert_never
 
 from textual import on, work
@@ -228,26 +229,53 @@ class OutputPane(Vertical):
         self, workspace: Workspace, code: str, values: dict[str, Any], snippet: str | None, session: str | None
     ) -> None:
         on_output, on_tool_call = self._callbacks()
+
+        async def record_failure(error: str) -> None:
+            elapsed = time.monotonic() - self._started
+            await asyncio.to_thread(_record_failure, workspace, code, snippet, error, elapsed)
+
+        running = workspace.run(
+            code,
+            values=values,
+            snippet=snippet,
+            source="playground",
+            session=session,
+            on_output=on_output,
+            on_tool_call=on_tool_call,
+        )
+        await self._settle(running, on_failure=record_failure)
+
+    async def _settle(
+        self,
+        running: Awaitable[RunResult],
+        *,
+        nothing_ran: str | None = None,
+        on_failure: Callable[[str], Awaitable[None]] | None = None,
+    ) -> RunResult | None:
+        """Wait for a run and post its ``RunFinished``: the one place its end, a stop and a failure are told apart.
+
+        ``nothing_ran``: the words before a ``RecordingError`` (the run or its recording is
+        gone, so nothing ran).  ``on_failure``: told the error when the sandbox itself failed
+        (what the code does is in the result, not an exception).
+        """
+        from ...executor.recording import RecordingError
+
         try:
-            result = await workspace.run(
-                code,
-                values=values,
-                snippet=snippet,
-                source="playground",
-                session=session,
-                on_output=on_output,
-                on_tool_call=on_tool_call,
-            )
+            result = await running
         except asyncio.CancelledError:  # stopped while the sandbox was starting: Workspace.run recorded it
             self.post_message(RunFinished("cancelled", None, "stopped before the sandbox was ready"))
             raise
-        except Exception as exc:  # the sandbox itself failing (what the code does is in the result)
+        except Exception as exc:
+            if nothing_ran is not None and isinstance(exc, RecordingError):
+                self.post_message(RunFinished("failed", None, f"{nothing_ran}: {exc}"))
+                return None
             error = f"{type(exc).__name__}: {exc}"
-            elapsed = time.monotonic() - self._started
-            await asyncio.to_thread(_record_failure, workspace, code, snippet, error, elapsed)
+            if on_failure is not None:
+                await on_failure(error)
             self.post_message(RunFinished("failed", None, error))
-            return
+            return None
         self.post_message(RunFinished(run_status(result), result))
+        return result
 
     def _callbacks(self) -> tuple[Any, Any]:
         def on_output(stream: str, text: str) -> None:
@@ -260,32 +288,19 @@ class OutputPane(Vertical):
 
     @work(group="run", exclusive=True, exit_on_error=False)
     async def _replay(self, workspace: Workspace, record: RunRecord | str, code: str | None, reads_only: bool) -> None:
-        from ...executor.recording import RecordingError
-
         on_output, on_tool_call = self._callbacks()
-        try:
-            result = await workspace.replay(
-                record, code=code, reads_only=reads_only, on_output=on_output, on_tool_call=on_tool_call
-            )
-        except asyncio.CancelledError:
-            self.post_message(RunFinished("cancelled", None, "stopped before the sandbox was ready"))
-            raise
-        except RecordingError as exc:  # no such run, or its recording is gone: nothing ran
-            self.post_message(RunFinished("failed", None, f"cannot replay: {exc}"))
-            return
-        except Exception as exc:
-            self.post_message(RunFinished("failed", None, f"{type(exc).__name__}: {exc}"))
-            return
-        self.post_message(RunFinished(run_status(result), result))
+        running = workspace.replay(
+            record, code=code, reads_only=reads_only, on_output=on_output, on_tool_call=on_tool_call
+        )
+        await self._settle(running, nothing_ran="cannot replay")
 
     @work(group="run", exclusive=True, exit_on_error=False)
     async def _dry_run(self, workspace: Workspace, code: str, recorded: RunRecord | str | None) -> None:
-        from ...executor.recording import RecordingError
-
         on_output, on_tool_call = self._callbacks()
-        try:
+
+        async def dry_run() -> RunResult:
             recording = None if recorded is None else await asyncio.to_thread(workspace.recording_of, recorded)
-            result = await workspace.run(
+            return await workspace.run(
                 code,
                 source="playground",
                 on_output=on_output,
@@ -293,17 +308,10 @@ class OutputPane(Vertical):
                 dry_run=True,
                 replay=recording,
             )
-        except RecordingError as exc:  # the run or its recording is gone: nothing ran
-            self.post_message(RunFinished("failed", None, f"cannot answer from the recording: {exc}"))
-            return
-        except asyncio.CancelledError:
-            self.post_message(RunFinished("cancelled", None, "stopped before the sandbox was ready"))
-            raise
-        except Exception as exc:
-            self.post_message(RunFinished("failed", None, f"{type(exc).__name__}: {exc}"))
-            return
-        self.post_message(RunFinished(run_status(result), result))
-        self.post_message(self.PlanReady(code, result))
+
+        result = await self._settle(dry_run(), nothing_ran="cannot answer from the recording")
+        if result is not None:
+            self.post_message(self.PlanReady(code, result))
 
     @on(PlanReady)
     def _plan_ready(self, message: PlanReady) -> None:
