@@ -101,7 +101,7 @@ class ToolRegistry:
     def serve_in_process(self, name: str, server: MCPServer) -> None:
         """Serve the server called ``name`` from ``server``, in this process, from its next connection on."""
         self.in_process[name] = server
-        if name in self._connections and not self._connections[name].is_open:
+        if name in self._connections:  # read when it next connects; an open session keeps its transport
             self._connections[name].in_process = server
 
     def remove_server(self, name: str) -> None:

@@ -75,11 +75,11 @@ from .snippets import RunHistory, SnippetError, SnippetStore
 from .snippets.history import RunRecord, record_from_run
 from .snippets.recordings import RecordingStore
 from .snippets.runner import run_with_values
+from .tool_cache import CachedTools, ToolCache
+from .tool_types import DiscoveryOutcome, ToolDefinition
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
-from .tool_cache import CachedTools, ToolCache
-from .tool_types import DiscoveryOutcome, ToolDefinition
 
 DEMO_SERVER_NAME = "demo"
 

@@ -21,18 +21,21 @@ from collections.abc import Iterator, Sequence
 import pytest
 
 from codemode_tui import cli
-from codemode_tui.demo_server import build_server
 from codemode_tui.workspace import Workspace
+from tests.conftest import in_process_demos
 
 
 @contextlib.contextmanager
 def _demo_in_process() -> Iterator[None]:
-    """Every workspace a command opens serves its ``demo`` server from this process."""
+    """Every workspace a command opens serves its demo servers from this process (``in_process_demos``)."""
     opened = cli._workspace
 
     def workspace(args: object) -> Workspace:
         found = opened(args)  # type: ignore[arg-type]
-        found.registry.serve_in_process("demo", build_server())
+        registry = found.registry
+        configs = [registry.server_config(name) for name in registry.server_names]
+        for name, server in in_process_demos(*configs).items():
+            registry.serve_in_process(name, server)
         return found
 
     with pytest.MonkeyPatch.context() as patch:
@@ -40,16 +43,13 @@ def _demo_in_process() -> Iterator[None]:
         yield
 
 
-def run_cli(
-    args: Sequence[str], *, stdin: str | None = None, demo_in_process: bool = True
-) -> subprocess.CompletedProcess[str]:
+def run_cli(args: Sequence[str], *, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     """Run ``codemode-tui *args`` here; an uncaught exception is exit code 1 with its traceback on stderr."""
     out, err = io.StringIO(), io.StringIO()
     saved_stdin = sys.stdin
     sys.stdin = io.StringIO(stdin or "")
-    demo = _demo_in_process() if demo_in_process else contextlib.nullcontext()
     try:
-        with demo, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        with _demo_in_process(), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
                 code = cli.main(list(args))
             except SystemExit as exc:  # argparse's usage errors

@@ -26,7 +26,8 @@ def text_of(app: PlaygroundApp, selector: str) -> str:
 
 
 async def test_find_insert_run_read_trace_and_stop_a_loop(tmp_path: Path) -> None:
-    app = app_with(demo_stdio_config(), tmp_path=tmp_path, warm_sandbox=True)
+    # The one pilot test on the real demo process over stdio (the others talk to it in memory).
+    app = app_with(demo_stdio_config(), tmp_path=tmp_path, warm_sandbox=True, real_processes=True)
     async with app.run_test(size=(140, 40)) as pilot:
         await wait_until(pilot, lambda: connected(app), "the demo server")
         await wait_until(pilot, lambda: app.hub.sandbox_state == "ready", "the sandbox to warm up", KERNEL_START)
