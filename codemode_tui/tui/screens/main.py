@@ -286,15 +286,27 @@ class MainScreen(Screen[None]):
     def _tool_chosen(self, message: ToolsPane.ToolChosen) -> None:
         if message.tool is not self.selected_tool:
             self.selected_tool = message.tool
+        elif self._preview_timer is not None and isinstance(self.focused, ToolSearch):
+            self._schedule_preview()  # a key press that kept the best hit while one is pending: wait on
 
     def watch_selected_tool(self) -> None:
-        # Debounced: while the user types, the list redraws alone and the preview catches up after.
+        self._schedule_preview()
+
+    def _schedule_preview(self) -> None:
+        """Show the selected tool in the preview once the user stops for a moment.
+
+        While the user types, every key press (not only one that changes the
+        best hit) puts the preview off: its redraw lays out the whole screen,
+        which takes longer than a frame, so the list redraws alone and the
+        preview catches up after.
+        """
         if self._preview_timer is not None:
             self._preview_timer.stop()
         typing = isinstance(self.focused, ToolSearch)
         self._preview_timer = self.set_timer(PREVIEW_TYPING_DELAY if typing else PREVIEW_DELAY, self._update_preview)
 
     def _update_preview(self) -> None:
+        self._preview_timer = None
         if not self.ui_alive:
             return
         preview = self.query_one(PreviewPane)

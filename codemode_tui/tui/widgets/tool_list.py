@@ -45,6 +45,7 @@ class ToolList(ScrollView, can_focus=True):
         background: $surface;
         padding: 0 1;
         overflow-x: hidden;
+        overflow-y: scroll;
         & > .tool-list--highlighted {
             color: $block-cursor-blurred-foreground;
             background: $block-cursor-blurred-background;

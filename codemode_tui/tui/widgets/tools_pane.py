@@ -2,18 +2,20 @@
 
 It owns its concern: every key press in the search box (or a new filter, or a
 registry change the main screen passes on with :meth:`ToolsPane.refresh_tools`)
-searches again, right in the handler.  The index is in memory and a search
-takes a few milliseconds even on thousands of tools, so the typed character and
-the re-ranked list land in the same frame (a worker would paint the box first
-and the list a frame later), and the index stays on the event loop that owns
-the registry (it is not thread-safe).  The workspace comes down from the main
+searches again at once.  The index is in memory and a search takes a
+millisecond or so even on thousands of tools, so the typed character and the
+re-ranked list land in the same frame, and the index stays on the event loop
+that owns the registry (it is not thread-safe).  The box's value is watched,
+not its ``Input.Changed`` message: a message is handled after the screen may
+already have painted the character, which put the list a frame (17 ms) later
+on every key press typed at a human pace.  The workspace comes down from the main
 screen by ``data_bind``; the pane says which tool is highlighted with
 ``ToolsPane.ToolChosen`` and asks for inserts with ``ToolList.InsertRequested``.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Self
 
 from textual import on
 from textual.app import ComposeResult
@@ -67,6 +69,10 @@ class ToolsPane(Vertical):
     def on_mount(self) -> None:
         if self.workspace is None:
             self.border_subtitle = "loading…"
+        self.watch(self.search, "value", self._typed, init=False)
+
+    def _typed(self) -> None:
+        self.refresh_tools()
 
     def _show_summary(self, text: str) -> None:
         """Show "N matches" on the bottom border, repainting that line alone.
@@ -124,8 +130,11 @@ class ToolsPane(Vertical):
         self._show_summary(tool_list.summary)
 
     @on(Input.Changed, "#search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        event.stop()  # searched already, by the watch on the box's value
+
     @on(Select.Changed, "#server-filter")
-    def _query_changed(self, event: Any) -> None:
+    def _filter_changed(self, event: Select.Changed) -> None:
         event.stop()
         self.refresh_tools()
 
@@ -143,8 +152,6 @@ class ToolsPane(Vertical):
         if self.workspace is None:
             self.notify("The engine is still loading; try again in a moment.", severity="warning")
             return
-        if self._shown is None or self._shown[0] != self._wanted()[0]:
-            self.refresh_tools()  # the box changed since the list did (its Changed is still queued)
         tool = self.tool_list.highlighted_tool
         if tool is None:
             self.notify("No tool matches the search.", severity="warning")
