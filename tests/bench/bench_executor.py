@@ -19,6 +19,16 @@ is left out, with a note, when npx cannot start it.  Each measurement is repeate
 and the median kept, interleaving the direct and sandboxed loops so machine
 load hits both alike.
 
+Two more lines put the added cost in context, measured in the same run:
+
+* the bridge alone: the same loop calling a host function that answers at
+  once (no MCP server), so what remains is the bridge's round trip (framing,
+  the sandbox's and the host's event loops, the per-call cap, trace and
+  recording);
+* the machine's floor: a bare asyncio round trip of the same frames between
+  two processes over a Unix socket (the local kernel's path) or between two
+  threads' event loops (the eval sandbox's hop), with nothing else in them.
+
 Run:  python tests/bench/bench_executor.py [--calls 500] [--rounds 3] [--sandbox local eval] [--server demo everything]
 Prints a table; exits non-zero when a goal for the local kernel is missed.
 """
@@ -27,16 +37,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import multiprocessing
 import os
 import statistics
+import struct
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from codemode_tui import CodeModeConfig, CodeModeExecutor, MCPServerConfig, ToolRegistry
+from codemode_tui.executor.eval_sandbox import _on_loop
 
 RATIO_GOAL = 1.2
 ADDED_GOAL_MS = {"local": 0.25, "eval": 0.15}
@@ -57,6 +72,20 @@ TRIVIAL = {
     "demo": ("demo", "calculate", "a=i, b=1", "calculate", lambda i: {"a": i, "b": 1}),
     "everything": ("everything", "echo", "message=str(i)", "echo", lambda i: {"message": str(i)}),
 }
+
+BRIDGE_ONLY = """
+import time
+from generated import client
+started = time.perf_counter()
+for i in range({calls}):
+    await client.call_tool("bench__echo", {{"i": i}})
+time.perf_counter() - started
+"""
+
+
+async def _echo(arguments: dict) -> object:
+    return arguments.get("i")
+
 
 GATHER = """
 import asyncio, time
@@ -79,6 +108,111 @@ async def direct_calls(registry: ToolRegistry, server: str, calls: int) -> float
 
 
 STUCK = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
+
+
+_FRAME = struct.Struct("!I")
+
+
+class _Echo(asyncio.Protocol):
+    """Answers each length-prefixed JSON frame with one of its own, as the bridge does."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+        self.buffer = bytearray()
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while len(self.buffer) >= 4:
+            (size,) = _FRAME.unpack_from(self.buffer)
+            if len(self.buffer) < 4 + size:
+                return
+            message = json.loads(self.buffer[4 : 4 + size])
+            del self.buffer[: 4 + size]
+            body = json.dumps({"i": message["i"], "v": message["a"]["i"]}).encode()
+            self.transport.write(_FRAME.pack(len(body)) + body)  # type: ignore[attr-defined]
+
+
+class _Caller(asyncio.Protocol):
+    def __init__(self) -> None:
+        self.buffer = bytearray()
+        self.waiting: asyncio.Future[object] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while len(self.buffer) >= 4:
+            (size,) = _FRAME.unpack_from(self.buffer)
+            if len(self.buffer) < 4 + size:
+                return
+            message = json.loads(self.buffer[4 : 4 + size])
+            del self.buffer[: 4 + size]
+            if self.waiting is not None:
+                self.waiting.set_result(message["v"])
+
+    async def call(self, i: int) -> object:
+        self.waiting = asyncio.get_running_loop().create_future()
+        body = json.dumps({"i": i, "t": "bench__echo", "a": {"i": i}, "r": "run"}).encode()
+        self.transport.write(_FRAME.pack(len(body)) + body)  # type: ignore[attr-defined]
+        return await self.waiting
+
+
+def _serve_echo(path: str) -> None:  # the child process of process_floor
+    async def serve() -> None:
+        await asyncio.get_running_loop().create_unix_server(_Echo, path)
+        await asyncio.Event().wait()
+
+    asyncio.run(serve())
+
+
+async def process_floor(calls: int) -> float:
+    """Seconds per bare asyncio round trip of a bridge-sized frame to another process over a Unix socket."""
+    folder = tempfile.mkdtemp(prefix="bench-floor-")
+    path = os.path.join(folder, "echo.sock")
+    child = multiprocessing.get_context("spawn").Process(target=_serve_echo, args=(path,), daemon=True)
+    child.start()
+    try:
+        for _ in range(200):
+            if os.path.exists(path):
+                break
+            await asyncio.sleep(0.05)
+        _, caller = await asyncio.get_running_loop().create_unix_connection(_Caller, path)
+        for i in range(50):
+            await caller.call(i)
+        started = time.perf_counter()
+        for i in range(calls):
+            await caller.call(i)
+        elapsed = time.perf_counter() - started
+        caller.transport.close()
+        return elapsed / calls
+    finally:
+        child.kill()
+        child.join()
+
+
+async def thread_floor(calls: int) -> float:
+    """Seconds per bare round trip from another thread's event loop to this one and back."""
+    host = asyncio.get_running_loop()
+    done: asyncio.Future[float] = host.create_future()
+
+    async def echo(i: int) -> int:
+        return i
+
+    def thread() -> None:
+        async def run() -> float:
+            for i in range(50):
+                await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(echo(i), host))
+            started = time.perf_counter()
+            for i in range(calls):
+                await _on_loop(host, echo(i))
+            return (time.perf_counter() - started) / calls
+
+        elapsed = asyncio.run(run())
+        host.call_soon_threadsafe(done.set_result, elapsed)
+
+    threading.Thread(target=thread, daemon=True).start()
+    return await done
 
 
 async def forced_restart(executor: CodeModeExecutor) -> float:
@@ -105,12 +239,18 @@ async def measure(kind: str, registry: ToolRegistry, server: str, calls: int, ro
     try:
         warm = await executor.execute(loop.format(calls=20))
         assert warm.success, warm.error
-        direct, sandboxed = [], []
+        executor.bridge.host_functions["bench__echo"] = _echo
+        floor = process_floor if kind == "local" else thread_floor
+        direct, sandboxed, bridge_only, floors = [], [], [], []
         for _ in range(rounds):
             direct.append(await direct_calls(registry, server, calls))
             result = await executor.execute(loop.format(calls=calls))
             assert result.success, result.error
             sandboxed.append(float(result.value))
+            result = await executor.execute(BRIDGE_ONLY.format(calls=calls))
+            assert result.success, result.error
+            bridge_only.append(float(result.value) / calls)
+            floors.append(await floor(calls))
         gathers = []
         for _ in range(rounds):
             result = await executor.execute(GATHER)
@@ -143,6 +283,8 @@ async def measure(kind: str, registry: ToolRegistry, server: str, calls: int, ro
         "sandbox_ms": per_sandbox * 1000,
         "ratio": per_sandbox / per_direct,
         "added_ms": (per_sandbox - per_direct) * 1000,
+        "bridge_ms": statistics.median(bridge_only) * 1000,
+        "floor_ms": statistics.median(floors) * 1000,
         "gather": statistics.median(gathers),
         "latency_ms": statistics.median(latencies) * 1000,
         "cleanup": cleanup_seconds,
@@ -189,7 +331,7 @@ async def main() -> int:
         f"\nExecutor benchmark: {args.calls} calls of a trivial tool ({', '.join(wanted)}) x {args.rounds} rounds, "
         f"medians; machine: {os.cpu_count()} cores\n"
     )
-    header = f"{'measure':<44}" + "".join(f"{kind:>18}" for kind in rows) + f"{'goal':>17}"
+    header = f"{'measure':<48}" + "".join(f"{kind:>18}" for kind in rows) + f"{'goal':>17}"
     print(header)
     print("-" * len(header))
     lines = [
@@ -197,6 +339,8 @@ async def main() -> int:
         ("from sandbox code via the bridge (ms/call)", "sandbox_ms", "{:.3f}", ""),
         ("per-call ratio sandbox / direct", "ratio", "{:.2f}", f"<= {RATIO_GOAL}"),
         ("added per call (ms)", "added_ms", "{:.3f}", "<= 0.25 / 0.15"),
+        ("  the bridge alone, a host function (ms/call)", "bridge_ms", "{:.3f}", ""),
+        ("  machine floor: bare asyncio round trip (ms)", "floor_ms", "{:.3f}", ""),
         ("100 x 0.2 s calls gathered (s)", "gather", "{:.3f}", f"< {GATHER_GOAL:g}"),
         ("run latency of 1 + 1 (ms)", "latency_ms", "{:.1f}", f"<= {LATENCY_GOAL * 1000:g}"),
         ("sandbox start incl. bindings (s)", "start", "{:.2f}", "<= 1.5"),
@@ -205,7 +349,7 @@ async def main() -> int:
         ("cleanup (s)", "cleanup", "{:.2f}", "< 2"),
     ]
     for label, key, fmt, goal in lines:
-        print(f"{label:<44}" + "".join(f"{fmt.format(row[key]):>18}" for row in rows.values()) + f"{goal:>17}")
+        print(f"{label:<48}" + "".join(f"{fmt.format(row[key]):>18}" for row in rows.values()) + f"{goal:>17}")
     missed = [
         f"{name} ({column})"
         for column, local in rows.items()
