@@ -99,6 +99,38 @@ async def test_code_runs_in_another_process(executor: CodeModeExecutor) -> None:
     assert pid != os.getpid() and pid == kernel_pid(executor)
 
 
+async def test_the_kernel_skips_per_cell_work_for_front_ends_and_keeps_every_output(
+    executor: CodeModeExecutor,
+) -> None:
+    # kernel_bootstrap.quicken: no empty flush round trips, no reply sleep, no throw-away
+    # debug records, only the two mime types the host reads; output still all arrives, in order.
+    code = """
+import logging, os, sys, threading
+ip = get_ipython()
+print("first")
+sys.stderr.write("to stderr\\n")
+os.write(1, b"from the fd\\n")
+thread = threading.Thread(target=print, args=("from a thread",))
+thread.start(); thread.join()
+sys.stdout.flush(); sys.stdout.flush()  # nothing pending the second time: returns at once
+print("last")
+(sorted(ip.display_formatter.active_types), ip.kernel._execute_sleep, ip.kernel.log.isEnabledFor(logging.DEBUG),
+ type(sys.stdout).flush.__name__)
+"""
+    result = ok(await executor.execute(code))
+    assert result.value == [
+        ["application/x-codemode-value+json", "text/plain"],
+        0.0,
+        False,
+        "quick_flush",
+    ]
+    stdout = result.stdout
+    assert stdout.index("first") < stdout.index("from a thread") < stdout.index("last")
+    assert "from the fd" in stdout and "to stderr" in result.stderr
+    html = ok(await executor.execute("from IPython.display import HTML, display\ndisplay(HTML('<b>x</b>'))\n7"))
+    assert html.value == 7 and "IPython.core.display.HTML object" in html.stdout
+
+
 async def test_the_sandbox_gets_no_host_secrets(executor: CodeModeExecutor) -> None:
     assert os.environ[SECRET] == "hunter2"  # the host has it...
     code = f"""
