@@ -69,10 +69,7 @@ class ToolsPane(Vertical):
     def on_mount(self) -> None:
         if self.workspace is None:
             self.border_subtitle = "loading…"
-        self.watch(self.search, "value", self._typed, init=False)
-
-    def _typed(self) -> None:
-        self.refresh_tools()
+        self.watch(self.search, "value", self.refresh_tools, init=False)
 
     def _show_summary(self, text: str) -> None:
         """Show "N matches" on the bottom border, repainting that line alone.
