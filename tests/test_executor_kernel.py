@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -223,6 +225,29 @@ async def test_cleanup_is_quick_and_leaves_no_process_or_folder(registry: ToolRe
     late = await executor.execute("1")
     assert late.error is not None and late.error.type == "SandboxError"
     await executor.cleanup()  # twice is fine
+
+
+async def test_cleanup_right_after_setup_stops_the_spare_kernel_being_spawned(
+    registry: ToolRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # setup() starts the spare kernel in the background, on a worker thread; a cleanup while that
+    # thread was still spawning the nanny found no process, stopped nothing, and the spare's nanny
+    # and kernel kept running.  A loaded machine gives the spawn tens of milliseconds; a slowed
+    # spawn here (a real nanny and kernel, 0.5 s before Popen returns) makes that window certain.
+    class SlowPopen(subprocess.Popen):  # type: ignore[type-arg]
+        def __init__(self, args: Any, *rest: Any, **kwargs: Any) -> None:
+            super().__init__(args, *rest, **kwargs)
+            if any("kernel-2" in str(arg) for arg in args):  # the spare (the first kernel is kernel-1)
+                time.sleep(0.5)
+
+    monkeypatch.setattr(subprocess, "Popen", SlowPopen)
+    executor = CodeModeExecutor(registry)
+    await executor.setup()
+    session = executor.session_dir
+    await asyncio.sleep(0.2)  # the spare's thread is inside Popen now
+    await executor.cleanup()
+    # What cleanup() stops is gone when it returns (a leaked spare died only seconds later, on its own).
+    assert sandbox_processes(str(session)) == set(), "the spare kernel outlived cleanup()"
 
 
 async def test_warming_starts_the_kernel_in_the_background(registry: ToolRegistry) -> None:

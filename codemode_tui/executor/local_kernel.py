@@ -224,6 +224,10 @@ class KernelProcess:
         self._memory_limit_mb = memory_limit_mb
         self.orphan_dir = orphan_dir
         self._exited: list[Callable[[int], None]] = []
+        # start() runs on a worker thread; a stop() from another thread while the nanny is being
+        # spawned (a spare kernel dropped by a cleanup) must not miss it and leave it running.
+        self._lock = threading.Lock()
+        self._stopped = False
 
     def _prepare(self) -> dict[str, str]:
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -252,19 +256,22 @@ class KernelProcess:
 
     def start(self) -> None:
         """Launch the nanny and its kernel (returns at once; the kernel answers when it is ready)."""
-        env = self._prepare()
-        try:
-            self.process = subprocess.Popen(
-                [sys.executable, "-c", NANNY, str(self.connection_file), KERNEL_MAIN],
-                env=env,
-                cwd=self.cwd,
-                stdin=subprocess.PIPE,  # the nanny's lifeline: closed when this process ends
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        except OSError as exc:
-            raise SandboxStartError(f"cannot start a kernel with {sys.executable}: {exc}") from None
+        with self._lock:
+            if self._stopped:
+                raise SandboxStartError("the kernel was stopped before it started")
+            env = self._prepare()
+            try:
+                self.process = subprocess.Popen(
+                    [sys.executable, "-c", NANNY, str(self.connection_file), KERNEL_MAIN],
+                    env=env,
+                    cwd=self.cwd,
+                    stdin=subprocess.PIPE,  # the nanny's lifeline: closed when this process ends
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            except OSError as exc:
+                raise SandboxStartError(f"cannot start a kernel with {sys.executable}: {exc}") from None
         threading.Thread(target=self._watch, name=f"codemode-kernel-{self.process.pid}", daemon=True).start()
 
     def _watch(self) -> None:
@@ -298,8 +305,14 @@ class KernelProcess:
                 os.kill(self.kernel_pid, signal.SIGINT)
 
     def stop(self, wait: float = 1.0) -> None:
-        """Kill the kernel and everything it started; remove the connection file.  Blocks up to ``wait`` s."""
-        process, self.process = self.process, None
+        """Kill the kernel and everything it started; remove the connection file.  Blocks up to ``wait`` s.
+
+        A stop while :meth:`start` is spawning the nanny waits for it, then kills it; after a
+        stop, :meth:`start` refuses.
+        """
+        with self._lock:
+            self._stopped = True
+            process, self.process = self.process, None
         if process is not None:
             if process.stdin is not None:  # the nanny kills its whole tree on EOF ("stop": keep the folder)
                 with contextlib.suppress(OSError):
