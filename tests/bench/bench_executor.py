@@ -40,6 +40,7 @@ import asyncio
 import json
 import multiprocessing
 import os
+import shutil
 import statistics
 import struct
 import sys
@@ -113,8 +114,8 @@ STUCK = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True
 _FRAME = struct.Struct("!I")
 
 
-class _Echo(asyncio.Protocol):
-    """Answers each length-prefixed JSON frame with one of its own, as the bridge does."""
+class _Framed(asyncio.Protocol):
+    """Length-prefixed JSON frames both ways, parsed as the bridge parses them."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport
@@ -128,33 +129,35 @@ class _Echo(asyncio.Protocol):
                 return
             message = json.loads(self.buffer[4 : 4 + size])
             del self.buffer[: 4 + size]
-            body = json.dumps({"i": message["i"], "v": message["a"]["i"]}).encode()
-            self.transport.write(_FRAME.pack(len(body)) + body)  # type: ignore[attr-defined]
+            self.on_frame(message)
+
+    def send(self, message: dict) -> None:
+        body = json.dumps(message).encode()
+        self.transport.write(_FRAME.pack(len(body)) + body)  # type: ignore[attr-defined]
+
+    def on_frame(self, message: dict) -> None:
+        raise NotImplementedError
 
 
-class _Caller(asyncio.Protocol):
-    def __init__(self) -> None:
-        self.buffer = bytearray()
-        self.waiting: asyncio.Future[object] | None = None
+class _Echo(_Framed):
+    """Answers each call with its argument, as the bridge answers a host function."""
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport
+    def on_frame(self, message: dict) -> None:
+        self.send({"i": message["i"], "v": message["a"]["i"]})
 
-    def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        while len(self.buffer) >= 4:
-            (size,) = _FRAME.unpack_from(self.buffer)
-            if len(self.buffer) < 4 + size:
-                return
-            message = json.loads(self.buffer[4 : 4 + size])
-            del self.buffer[: 4 + size]
-            if self.waiting is not None:
-                self.waiting.set_result(message["v"])
+
+class _Caller(_Framed):
+    """Makes one call at a time and waits for its answer."""
+
+    waiting: asyncio.Future[object] | None = None
+
+    def on_frame(self, message: dict) -> None:
+        if self.waiting is not None:
+            self.waiting.set_result(message["v"])
 
     async def call(self, i: int) -> object:
         self.waiting = asyncio.get_running_loop().create_future()
-        body = json.dumps({"i": i, "t": "bench__echo", "a": {"i": i}, "r": "run"}).encode()
-        self.transport.write(_FRAME.pack(len(body)) + body)  # type: ignore[attr-defined]
+        self.send({"i": i, "t": "bench__echo", "a": {"i": i}, "r": "run"})
         return await self.waiting
 
 
@@ -189,6 +192,7 @@ async def process_floor(calls: int) -> float:
     finally:
         child.kill()
         child.join()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 async def thread_floor(calls: int) -> float:
@@ -202,7 +206,7 @@ async def thread_floor(calls: int) -> float:
     def thread() -> None:
         async def run() -> float:
             for i in range(50):
-                await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(echo(i), host))
+                await _on_loop(host, echo(i))
             started = time.perf_counter()
             for i in range(calls):
                 await _on_loop(host, echo(i))
