@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -144,6 +148,52 @@ async def test_closing_a_server_still_connecting_ends_it_without_waiting_for_an_
         await asyncio.wait_for(registry.connection("hangs").close(), 8)
         assert (await discovery)["hangs"].error == "the connection was closed before it was ready"
         assert status(registry, "hangs") == "disconnected"  # closed, not failed
+
+
+def child_pids_running(marker: str) -> list[int]:
+    """This process's children whose command line holds ``marker``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if int(stat[1]) == os.getpid() and marker in command:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the server's process in /proc")
+async def test_a_server_that_stops_reading_its_input_cannot_hang_a_call() -> None:
+    """A frozen server (SIGSTOP): the pipe to it fills, the SDK's writer blocks, later calls queue behind it.
+
+    The SDK's own request timeout starts only once the request is written, so
+    the call queued behind the stuck write would wait forever; the registry's
+    limit covers the write.  Each timed-out call also waits up to 5 s for the
+    SDK's courtesy cancel to be written, hence the bound below.
+    """
+    earlier = set(child_pids_running("demo-server"))  # an earlier test's server may still be exiting
+    async with ToolRegistry([demo_stdio_config()]) as registry:
+        assert (await registry.discover_all())["demo"].ok
+        (pid,) = set(child_pids_running("demo-server")) - earlier
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            big = {"seconds": 0, "message": "x" * 400_000}  # far more than a pipe holds
+            filling = asyncio.create_task(registry.call_tool("demo__slow_echo", big, timeout=0.5))
+            await asyncio.sleep(0.2)
+            started = time.monotonic()
+            with pytest.raises(ToolError, match=r"did not answer within 0\.5 s"):
+                await registry.call_tool("demo__calculate", {"a": 1, "b": 1}, timeout=0.5)
+            assert time.monotonic() - started < 10
+            with pytest.raises(ToolError, match="did not answer within"):
+                await filling
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        assert await registry.call_tool("demo__calculate", {"a": 2, "b": 2}) == 4.0  # the session survived
+        assert status(registry, "demo") == "connected"
 
 
 async def test_crash_mid_session_is_detected_and_reconnect_recovers() -> None:

@@ -19,15 +19,24 @@ is left out, with a note, when npx cannot start it.  Each measurement is repeate
 and the median kept, interleaving the direct and sandboxed loops so machine
 load hits both alike.
 
-Two more lines put the added cost in context, measured in the same run:
+Four more lines put the added cost in context, measured in the same run:
 
 * the bridge alone: the same loop calling a host function that answers at
   once (no MCP server), so what remains is the bridge's round trip (framing,
   the sandbox's and the host's event loops, the per-call cap, trace and
   recording);
-* the machine's floor: a bare asyncio round trip of the same frames between
-  two processes over a Unix socket (the local kernel's path) or between two
-  threads' event loops (the eval sandbox's hop), with nothing else in them.
+* floor, a bare asyncio round trip: the same frames between two processes
+  over a Unix socket (the local kernel's path) or between two threads' event
+  loops (the eval sandbox's hop), answered at once, with nothing else in them;
+* floor, the same call relayed bare: that round trip answered by the very
+  ``ClientSession.call_tool`` of the direct line, minus the direct line.  It is
+  what relaying a call through a second process (or thread) costs on this
+  machine before any of the bridge's work: a third process in the chain
+  costs more than its one round trip (each hop wakes a process on the other
+  core, and on a small VM that wake-up is most of the cost);
+* the bridge's own share: sandboxed minus relayed, i.e. the generated
+  binding, the run's checks, cap, timeout, trace, recording, audit and result
+  unwrapping.
 
 Run:  python tests/bench/bench_executor.py [--calls 500] [--rounds 3] [--sandbox local eval] [--server demo everything]
 Prints a table; exits non-zero when a goal for the local kernel is missed.
@@ -47,6 +56,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -88,6 +98,10 @@ async def _echo(arguments: dict) -> object:
     return arguments.get("i")
 
 
+async def _echo_number(i: int) -> object:
+    return i
+
+
 GATHER = """
 import asyncio, time
 from generated.servers.demo import slow_echo
@@ -97,14 +111,23 @@ time.perf_counter() - started
 """
 
 
-async def direct_calls(registry: ToolRegistry, server: str, calls: int) -> float:
-    # The SDK's own ClientSession of the registry's connection: the very same server process.
+def direct_call(registry: ToolRegistry, server: str) -> Callable[[int], Awaitable[object]]:
+    """``call(i)``: the trivial tool through the SDK's own ClientSession of the registry's connection."""
     session = registry.connection(server)._session
     assert session is not None
     _, _, _, tool, arguments = TRIVIAL[server]
+
+    async def call(i: int) -> object:
+        return (await session.call_tool(tool, arguments(i))).content[0].text  # type: ignore[union-attr]
+
+    return call
+
+
+async def direct_calls(registry: ToolRegistry, server: str, calls: int) -> float:
+    call = direct_call(registry, server)
     started = time.perf_counter()
     for i in range(calls):
-        await session.call_tool(tool, arguments(i))
+        await call(i)
     return time.perf_counter() - started
 
 
@@ -139,15 +162,26 @@ class _Framed(asyncio.Protocol):
         raise NotImplementedError
 
 
-class _Echo(_Framed):
-    """Answers each call with its argument, as the bridge answers a host function."""
+class _Relay(_Framed):
+    """The host end of the floor: answers each call by awaiting ``answer(i)`` in a task, as the bridge does."""
+
+    def __init__(self, answer: Callable[[int], Awaitable[object]], done: asyncio.Future[float]) -> None:
+        self.answer = answer
+        self.done = done
 
     def on_frame(self, message: dict) -> None:
-        self.send({"i": message["i"], "v": message["a"]["i"]})
+        if "elapsed" in message:
+            self.done.set_result(message["elapsed"])
+            return
+
+        async def reply() -> None:
+            self.send({"i": message["i"], "v": await self.answer(message["a"]["i"])})
+
+        asyncio.get_running_loop().create_task(reply())
 
 
 class _Caller(_Framed):
-    """Makes one call at a time and waits for its answer."""
+    """The sandbox end of the floor: one call at a time, then the seconds per call."""
 
     waiting: asyncio.Future[object] | None = None
 
@@ -161,55 +195,49 @@ class _Caller(_Framed):
         return await self.waiting
 
 
-def _serve_echo(path: str) -> None:  # the child process of process_floor
-    async def serve() -> None:
-        await asyncio.get_running_loop().create_unix_server(_Echo, path)
-        await asyncio.Event().wait()
-
-    asyncio.run(serve())
-
-
-async def process_floor(calls: int) -> float:
-    """Seconds per bare asyncio round trip of a bridge-sized frame to another process over a Unix socket."""
-    folder = tempfile.mkdtemp(prefix="bench-floor-")
-    path = os.path.join(folder, "echo.sock")
-    child = multiprocessing.get_context("spawn").Process(target=_serve_echo, args=(path,), daemon=True)
-    child.start()
-    try:
-        for _ in range(200):
-            if os.path.exists(path):
-                break
-            await asyncio.sleep(0.05)
+def _call_host(path: str, calls: int) -> None:  # the child process of process_floor: a kernel with nothing in it
+    async def run() -> None:
         _, caller = await asyncio.get_running_loop().create_unix_connection(_Caller, path)
         for i in range(50):
             await caller.call(i)
         started = time.perf_counter()
         for i in range(calls):
             await caller.call(i)
-        elapsed = time.perf_counter() - started
-        caller.transport.close()
-        return elapsed / calls
+        caller.send({"elapsed": (time.perf_counter() - started) / calls})
+        await asyncio.sleep(0.1)
+
+    asyncio.run(run())
+
+
+async def process_floor(calls: int, answer: Callable[[int], Awaitable[object]]) -> float:
+    """Seconds per call relayed by a bare asyncio host: another process asks over a Unix socket, ``answer`` answers."""
+    folder = tempfile.mkdtemp(prefix="bench-floor-")
+    path = os.path.join(folder, "relay.sock")
+    done: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+    server = await asyncio.get_running_loop().create_unix_server(lambda: _Relay(answer, done), path)
+    child = multiprocessing.get_context("spawn").Process(target=_call_host, args=(path, calls), daemon=True)
+    child.start()
+    try:
+        return await asyncio.wait_for(done, timeout=120)
     finally:
+        server.close()
         child.kill()
         child.join()
         shutil.rmtree(folder, ignore_errors=True)
 
 
-async def thread_floor(calls: int) -> float:
-    """Seconds per bare round trip from another thread's event loop to this one and back."""
+async def thread_floor(calls: int, answer: Callable[[int], Awaitable[object]]) -> float:
+    """Seconds per call from another thread's event loop, answered by ``answer`` here (the eval sandbox's hop)."""
     host = asyncio.get_running_loop()
     done: asyncio.Future[float] = host.create_future()
-
-    async def echo(i: int) -> int:
-        return i
 
     def thread() -> None:
         async def run() -> float:
             for i in range(50):
-                await _on_loop(host, echo(i))
+                await _on_loop(host, answer(i))
             started = time.perf_counter()
             for i in range(calls):
-                await _on_loop(host, echo(i))
+                await _on_loop(host, answer(i))
             return (time.perf_counter() - started) / calls
 
         elapsed = asyncio.run(run())
@@ -245,7 +273,7 @@ async def measure(kind: str, registry: ToolRegistry, server: str, calls: int, ro
         assert warm.success, warm.error
         executor.bridge.host_functions["bench__echo"] = _echo
         floor = process_floor if kind == "local" else thread_floor
-        direct, sandboxed, bridge_only, floors = [], [], [], []
+        direct, sandboxed, bridge_only, floors, relays = [], [], [], [], []
         for _ in range(rounds):
             direct.append(await direct_calls(registry, server, calls))
             result = await executor.execute(loop.format(calls=calls))
@@ -254,7 +282,8 @@ async def measure(kind: str, registry: ToolRegistry, server: str, calls: int, ro
             result = await executor.execute(BRIDGE_ONLY.format(calls=calls))
             assert result.success, result.error
             bridge_only.append(float(result.value) / calls)
-            floors.append(await floor(calls))
+            floors.append(await floor(calls, _echo_number))
+            relays.append(await floor(calls, direct_call(registry, server)))
         gathers = []
         for _ in range(rounds):
             result = await executor.execute(GATHER)
@@ -279,6 +308,7 @@ async def measure(kind: str, registry: ToolRegistry, server: str, calls: int, ro
         cleanup_seconds = time.perf_counter() - cleanup_started
     per_direct = statistics.median(direct) / calls
     per_sandbox = statistics.median(sandboxed) / calls
+    per_relay = statistics.median(relays)
     return {
         "start": start_seconds,
         "after_restart": restart_seconds,
@@ -289,6 +319,8 @@ async def measure(kind: str, registry: ToolRegistry, server: str, calls: int, ro
         "added_ms": (per_sandbox - per_direct) * 1000,
         "bridge_ms": statistics.median(bridge_only) * 1000,
         "floor_ms": statistics.median(floors) * 1000,
+        "relay_added_ms": (per_relay - per_direct) * 1000,
+        "over_relay_ms": (per_sandbox - per_relay) * 1000,
         "gather": statistics.median(gathers),
         "latency_ms": statistics.median(latencies) * 1000,
         "cleanup": cleanup_seconds,
@@ -344,7 +376,9 @@ async def main() -> int:
         ("per-call ratio sandbox / direct", "ratio", "{:.2f}", f"<= {RATIO_GOAL}"),
         ("added per call (ms)", "added_ms", "{:.3f}", "<= 0.25 / 0.15"),
         ("  the bridge alone, a host function (ms/call)", "bridge_ms", "{:.3f}", ""),
-        ("  machine floor: bare asyncio round trip (ms)", "floor_ms", "{:.3f}", ""),
+        ("  floor: a bare asyncio round trip (ms)", "floor_ms", "{:.3f}", ""),
+        ("  floor: the same call relayed bare (ms added)", "relay_added_ms", "{:.3f}", ""),
+        ("  the bridge's own share: sandbox - relay (ms)", "over_relay_ms", "{:.3f}", ""),
         ("100 x 0.2 s calls gathered (s)", "gather", "{:.3f}", f"< {GATHER_GOAL:g}"),
         ("run latency of 1 + 1 (ms)", "latency_ms", "{:.1f}", f"<= {LATENCY_GOAL * 1000:g}"),
         ("sandbox start incl. bindings (s)", "start", "{:.2f}", "<= 1.5"),
