@@ -21,6 +21,7 @@ from codemode_tui.codegen import (
     module_source,
     signature,
 )
+from codemode_tui.codegen.binding import build_bindings, example_arguments
 from codemode_tui.registry import ToolDefinition
 from tests.codegen_helpers import (
     CATALOGS,
@@ -330,6 +331,51 @@ def test_preview_api_matches_the_written_module(tmp_path: Path) -> None:
     assert example_call(odd) == "await odd({'a.b': '...'})"
     with pytest.raises(ValueError, match="one server"):
         module_source([CALCULATE, tool("other")])
+
+
+def test_example_calls_respect_the_bounds_of_their_schema() -> None:
+    """The inserted example is often run as is: a placeholder the server refuses fails that run for nothing."""
+    bounded = tool(
+        "bounded",
+        type="object",
+        properties={
+            "count": {"type": "integer", "minimum": 1},
+            "ratio": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+            "below": {"type": "integer", "maximum": -3},
+            "step": {"type": "integer", "minimum": 3, "multipleOf": 5},
+            "legacy": {"type": "integer", "minimum": 2, "exclusiveMinimum": True},
+            "code": {"type": "string", "minLength": 6},
+            "flag": {"type": "string", "maxLength": 1},
+            "pair": {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 2},
+        },
+        required=["count", "ratio", "below", "step", "legacy", "code", "flag", "pair"],
+    )
+    assert example_call(bounded) == (
+        "await bounded(count=1, ratio=0.5, below=-3, step=5, legacy=3, code='......', flag='.', pair=[1, 1])"
+    )
+
+
+@pytest.mark.parametrize("path", catalog_paths(), ids=lambda path: path.stem)
+def test_every_example_call_of_a_real_catalog_passes_its_schema(path: Path) -> None:
+    import jsonschema
+
+    for definition in load_catalog(path):
+        (binding,), _ = build_bindings([definition])
+        arguments = example_arguments(binding)
+        problems = [
+            error.message for error in jsonschema.Draft202012Validator(definition.input_schema).iter_errors(arguments)
+        ]
+        assert not problems, f"{definition.qualified_name}: {arguments} fails its schema: {problems}"
+
+
+async def test_the_demo_servers_example_order_is_priced_by_the_real_server() -> None:
+    async with ToolRegistry([demo_stdio_config()]) as registry:
+        await registry.discover_all()
+        definition = registry.get_tool("demo__quote_order")
+        assert definition is not None
+        (binding,), _ = build_bindings([definition])
+        quote = await registry.call_tool("demo__quote_order", example_arguments(binding))
+        assert quote["lines"] == 1 and quote["total"] == 0.0
 
 
 def test_definitions_that_are_only_null_are_inlined(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ and output.
 from __future__ import annotations
 
 import keyword
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -288,11 +289,11 @@ def sample_value(schema: Any, root: Any, depth: int = 0) -> Any:
 
 def _sample_of_kind(kind: Any, schema: Mapping[str, Any], root: Any, depth: int) -> Any:
     if kind == "string":
-        return "..."
+        return _sample_string(schema)
     if kind == "integer":
-        return 0
+        return int(_sample_number(schema, integer=True))
     if kind == "number":
-        return 0.0
+        return float(_sample_number(schema, integer=False))
     if kind == "boolean":
         return False
     if kind == "null":
@@ -301,7 +302,7 @@ def _sample_of_kind(kind: Any, schema: Mapping[str, Any], root: Any, depth: int)
         items = schema.get("items")
         min_items = schema.get("minItems")
         if isinstance(items, Mapping) and isinstance(min_items, int) and min_items >= 1:
-            return [sample_value(items, root, depth + 1)]
+            return [sample_value(items, root, depth + 1)] * min(min_items, 10)
         return []
     if kind == "object":
         props = schema.get("properties")
@@ -310,6 +311,50 @@ def _sample_of_kind(kind: Any, schema: Mapping[str, Any], root: Any, depth: int)
             return {k: sample_value(props[k], root, depth + 1) for k in required if isinstance(k, str) and k in props}
         return {}
     return "..."
+
+
+def _bound(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _sample_number(schema: Mapping[str, Any], *, integer: bool) -> float:
+    """0 when the schema allows it, else the number nearest to 0 that its bounds allow.
+
+    The example call is run as inserted more often than not, so a placeholder
+    the server's own validation refuses (``quantity: 0`` for ``minimum: 1``)
+    would make the first run fail for no reason of the user's.
+    """
+    step = 1.0 if integer else 0.5
+    low, high = _bound(schema.get("minimum")), _bound(schema.get("maximum"))
+    exclusive_low, exclusive_high = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
+    if exclusive_low is True and low is not None:  # draft 4: a flag on minimum
+        low += step
+    elif (bound := _bound(exclusive_low)) is not None:
+        low = max(low, bound + step) if low is not None else bound + step
+    if exclusive_high is True and high is not None:
+        high -= step
+    elif (bound := _bound(exclusive_high)) is not None:
+        high = min(high, bound - step) if high is not None else bound - step
+    value = 0.0
+    if low is not None and value < low:
+        value = float(math.ceil(low)) if integer else low
+    if high is not None and value > high:
+        value = float(math.floor(high)) if integer else high
+    multiple = _bound(schema.get("multipleOf"))
+    if multiple and multiple > 0 and value % multiple:
+        value = math.ceil(value / multiple) * multiple
+    return value
+
+
+def _sample_string(schema: Mapping[str, Any]) -> str:
+    """``...`` (a placeholder to fill in), as long as the schema's length bounds want."""
+    text = "..."
+    min_length, max_length = schema.get("minLength"), schema.get("maxLength")
+    if isinstance(min_length, int) and min_length > len(text):
+        text = "." * min(min_length, 64)
+    if isinstance(max_length, int) and 0 <= max_length < len(text):
+        text = text[:max_length]
+    return text
 
 
 def example_arguments(binding: ToolBinding) -> dict[str, Any]:
