@@ -14,7 +14,9 @@ configuration still names and describes the server.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
+import importlib
 import math
 import os
 import shutil
@@ -42,6 +44,37 @@ if TYPE_CHECKING:
 
 STDERR_LINES = 200
 CLOSED_BEFORE_READY = "the connection was closed before it was ready"
+
+
+#: What the SDK imports on the event loop at the first call of a tool with an output schema.
+SDK_LAZY_IMPORTS = ("jsonschema", "jsonschema.validators", "jsonschema.exceptions")
+_warming: concurrent.futures.Future[None] | None = None
+_warming_lock = threading.Lock()
+
+
+def warm_sdk_imports() -> concurrent.futures.Future[None]:
+    """Import :data:`SDK_LAZY_IMPORTS` on a thread, once per process; done when they are imported.
+
+    ``jsonschema`` takes 1.5-2 s to import (its format checkers compile a
+    grammar), and the SDK imports it lazily, on the event loop, when the first
+    tool with an output schema answers: the first call of a session would
+    take seconds and freeze whatever else the loop runs (a playground, other
+    calls).  Every connection starts this when it connects, so any front end
+    (playground, CLI, ``serve``) gets it without asking.
+    """
+    global _warming
+    with _warming_lock:
+        if _warming is None:
+            _warming = concurrent.futures.Future()
+            threading.Thread(target=_import_lazy_modules, args=(_warming,), name="warm-sdk", daemon=True).start()
+        return _warming
+
+
+def _import_lazy_modules(done: concurrent.futures.Future[None]) -> None:
+    for module in SDK_LAZY_IMPORTS:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(module)
+    done.set_result(None)
 
 
 class ConnectionFailed(Exception):
@@ -113,6 +146,7 @@ class ServerConnection:
         """Start the session; raises :class:`ConnectionFailed` with a reason."""
         if self.connected:
             return
+        warm_sdk_imports()
         await self.close()
         self._stopping = False
         self._set("connecting")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import importlib
 import json
 import os
 import secrets
@@ -720,16 +719,6 @@ async def _unauthorized(send: Any) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def _warm_imports() -> None:
-    """Import what the SDK imports lazily on the first tool call (``jsonschema``: about 2 s).
-
-    Done at start, so a fresh session's first call is as fast as the next.
-    """
-    for module in ("jsonschema", "jsonschema.validators", "jsonschema.exceptions"):
-        with contextlib.suppress(ImportError):
-            importlib.import_module(module)
-
-
 async def _reap_idle_sessions(workspace: Workspace, log: Callable[[str], None] | None = None) -> None:
     """Close the sandboxes of sessions idle for longer than the workspace allows."""
     period = max(0.5, min(30.0, workspace.session_idle_timeout / 4))
@@ -796,7 +785,7 @@ async def serve_http(
     """
     if policy is not None:
         workspace.policy = policy
-    await asyncio.to_thread(_warm_imports)  # already done by a headless serve; never blocks the loop
+    await workspace.warm_sdk()  # a fresh session's first call as fast as the next
     server = build_server(workspace, allow_direct_calls=allow_direct_calls, max_answer_chars=max_answer_chars)
     app = server.streamable_http_app(
         host=host, session_idle_timeout=workspace.session_idle_timeout, max_sessions=workspace.max_sessions * 4
@@ -875,7 +864,7 @@ async def serve(
     """
     async with workspace:
         workspace.policy = policy if policy is not None else ToolPolicy()
-        warm = asyncio.ensure_future(asyncio.to_thread(_warm_imports))
+        warm = workspace.warm_sdk()
         outcomes = await workspace.start()
         for outcome in outcomes.values():
             state = f"{len(outcome.tools)} tools" if outcome.ok else f"failed: {outcome.error}"

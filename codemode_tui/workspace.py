@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import importlib
 import logging
 import shutil
 import sys
@@ -48,6 +47,7 @@ from .config import (
     save_servers,
     update_servers,
 )
+from .connection import warm_sdk_imports
 from .executor import CodeModeConfig, CodeModeExecutor, RunError, RunResult
 from .executor.bindings import Bindings
 from .executor.bridge import ToolCallCallback
@@ -126,13 +126,6 @@ class AgentSession:
     last_seen: float = field(default_factory=time.time)
     runs: int = 0
     closed: bool = False
-
-
-def _warm_jsonschema() -> None:
-    try:
-        importlib.import_module("jsonschema")
-    except ImportError:
-        pass
 
 
 def demo_server_config() -> MCPServerConfig:
@@ -407,13 +400,7 @@ class Workspace:
     # -- engine -----------------------------------------------------------------
 
     async def start(self, servers: Iterable[str] | None = None) -> dict[str, DiscoveryOutcome]:
-        """Connect to every enabled server (or those of ``servers``) and discover its tools (concurrently).
-
-        Meanwhile ``jsonschema`` is imported on a worker thread: the MCP SDK
-        imports it on the event loop at the first call of a tool with an output
-        schema (seconds on a busy machine, a frozen playground meanwhile).
-        """
-        asyncio.get_running_loop().run_in_executor(None, _warm_jsonschema)
+        """Connect to every enabled server (or those of ``servers``) and discover its tools (concurrently)."""
         return await self.registry.discover_all(servers)
 
     def load_cached_tools(self) -> dict[str, CachedTools]:
@@ -491,6 +478,14 @@ class Workspace:
             return {"name": found.name, "description": found.description, "code": found.code, "values": values}
 
         executor.bridge.host_functions.update({SKILLS_LIST: list_skills, SKILLS_LOAD: load_skill})
+
+    def warm_sdk(self) -> asyncio.Future[None]:
+        """Done once the SDK's lazy imports are (:func:`.connection.warm_sdk_imports`; connecting starts them).
+
+        A server front end awaits it before it takes requests, so a first call
+        never imports them on the event loop.
+        """
+        return asyncio.wrap_future(warm_sdk_imports())
 
     def warm_executor(self) -> asyncio.Task[None]:
         """Start the sandbox in the background (about 2 s for a local kernel), e.g. while the UI opens."""

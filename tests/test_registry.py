@@ -196,6 +196,51 @@ async def test_a_server_that_stops_reading_its_input_cannot_hang_a_call() -> Non
         assert status(registry, "demo") == "connected"
 
 
+WARMING_PROBE = """
+import asyncio, sys, threading
+importers = []
+
+
+class Spy:  # asked first for every module not imported yet: records who imports jsonschema
+    def find_spec(self, name, path=None, target=None):
+        if name == "jsonschema":
+            importers.append(threading.current_thread().name)
+        return None
+
+
+sys.meta_path.insert(0, Spy())
+from codemode_tui import MCPServerConfig, ToolRegistry
+assert "jsonschema" not in sys.modules, "imported before any server connected"
+
+async def main():
+    config = MCPServerConfig(name="demo", command=sys.executable, args=["-m", "codemode_tui", "demo-server"])
+    async with ToolRegistry([config]) as registry:
+        await registry.discover_server("demo")  # what the playground does, with no Workspace.start
+        for _ in range(400):  # connecting started the import on its thread; nothing else has asked for it
+            if importers:
+                break
+            await asyncio.sleep(0.05)
+        quote = await registry.call_tool(
+            "demo__quote_order",
+            {"customer": {"name": "Ada", "email": "a@x"}, "items": [{"sku": "T", "quantity": 1, "unit_price": 2.0}]},
+        )
+        assert quote["total"] == 2.0
+    print(importers)
+
+asyncio.run(main())
+"""
+
+
+async def test_connecting_a_server_imports_the_sdks_lazy_jsonschema_off_the_event_loop(tmp_path: Path) -> None:
+    """The SDK imports jsonschema (1.5-2 s) at the first output-schema check; on the loop that freezes a playground."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", WARMING_PROBE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode == 0, err.decode()
+    assert out.decode().strip() == "['warm-sdk']"  # imported once, and on the warming thread
+
+
 async def test_crash_mid_session_is_detected_and_reconnect_recovers() -> None:
     async with ToolRegistry([faulty_config("crashy"), demo_stdio_config()]) as registry:
         await registry.discover_all()
