@@ -406,8 +406,11 @@ def quicken(ip: Any, kernel: Any) -> None:
 
     * ipykernel flushes stdout and stderr six times per cell, and each flush
       waits for a round trip to its IOPub thread even when nothing was
-      written.  A flush with nothing pending now returns at once (what was
-      written still goes through the IOPub thread as before).
+      written.  Its own flush with nothing pending now returns at once (what
+      was written still goes through the IOPub thread as before).  A flush
+      the user's code asks for keeps its round trip: it also gives the
+      message time to leave the process, and code that prints, flushes and
+      then crashes (``os._exit``, a segfault) must still show that output.
     * It sleeps 0.5 ms before each execute reply, so that a client that stops
       at the reply has the output first.  The host waits for the kernel's
       ``idle`` on IOPub, which comes after all of a cell's output, so the
@@ -440,8 +443,13 @@ def quicken(ip: Any, kernel: Any) -> None:
         return
 
     def quick_flush(self: Any) -> None:
-        if self.echo is None and not self._flush_pending and not self._subprocess_flush_pending:
-            return  # nothing written since the last flush: no round trip to the IOPub thread
+        if (
+            self.echo is None
+            and not self._flush_pending
+            and not self._subprocess_flush_pending
+            and sys._getframe(1).f_globals.get("__name__", "").startswith(("ipykernel.", "IPython."))
+        ):
+            return  # the kernel's own flush, nothing written since the last: no round trip to the IOPub thread
         flush(self)
 
     quick_flush._codemode_quick = True  # type: ignore[attr-defined]
