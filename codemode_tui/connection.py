@@ -17,6 +17,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import importlib
+import logging
 import math
 import os
 import shutil
@@ -41,6 +42,8 @@ from .tool_types import Status
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
+
+log = logging.getLogger(__name__)
 
 STDERR_LINES = 200
 CLOSED_BEFORE_READY = "the connection was closed before it was ready"
@@ -71,10 +74,14 @@ def warm_sdk_imports() -> concurrent.futures.Future[None]:
 
 
 def _import_lazy_modules(done: concurrent.futures.Future[None]) -> None:
-    for module in SDK_LAZY_IMPORTS:
-        with contextlib.suppress(ImportError):
-            importlib.import_module(module)
-    done.set_result(None)
+    try:
+        for module in SDK_LAZY_IMPORTS:
+            with contextlib.suppress(ImportError):
+                importlib.import_module(module)
+    except Exception:  # a broken install: the SDK will say so at the call; a waiting serve must not hang
+        log.exception("importing the SDK's lazy modules failed")
+    finally:
+        done.set_result(None)
 
 
 class ConnectionFailed(Exception):
