@@ -24,6 +24,25 @@ FAULTY_SERVER = TESTS / "servers" / "faulty_server.py"
 CATALOGS = TESTS / "catalogs"
 
 
+def sandbox_processes(marker: str = "codemode-session-", *, parent: int | None = None) -> set[int]:
+    """Live pids whose command line names ``marker`` (an executor's folder: its kernel and the kernel's nanny).
+
+    ``parent``: only that process's children (a worker of a parallel run sees the other workers' servers).
+    """
+    found: set[int] = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if marker in cmdline and stat[0] != "Z" and (parent is None or int(stat[1]) == parent):
+            found.add(int(entry.name))
+    return found
+
+
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own CODEMODE_TUI_HOME: no test touches the real home."""

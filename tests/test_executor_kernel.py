@@ -23,28 +23,12 @@ from codemode_tui.executor import RunResult, SandboxStartError
 from codemode_tui.executor import client_runtime as runtime
 from codemode_tui.executor.config import sandbox_environment
 from codemode_tui.executor.kernel_sandbox import KernelSandbox
-from tests.conftest import demo_stdio_config
+from tests.conftest import demo_stdio_config, sandbox_processes
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 SECRET = "CODEMODE_TEST_HOST_SECRET"
 ALLOWED = "CODEMODE_TEST_ALLOWED"
-
-
-def sandbox_processes(marker: str = "codemode-session-") -> set[int]:
-    """Live pids whose command line names ``marker`` (an executor's folder: its kernel and the kernel's nanny)."""
-    found: set[int] = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if marker in cmdline and state != "Z":
-            found.add(int(entry.name))
-    return found
 
 
 def alive(pid: int) -> bool:

@@ -13,7 +13,7 @@ import pytest
 
 from codemode_tui import MCPServerConfig, ToolError, ToolRegistry, UnknownToolError
 from codemode_tui.demo_server import build_server
-from tests.conftest import demo_stdio_config, faulty_config
+from tests.conftest import demo_stdio_config, faulty_config, sandbox_processes
 
 
 async def wait_for(predicate, timeout: float = 20.0) -> None:
@@ -150,22 +150,6 @@ async def test_closing_a_server_still_connecting_ends_it_without_waiting_for_an_
         assert status(registry, "hangs") == "disconnected"  # closed, not failed
 
 
-def child_pids_running(marker: str) -> list[int]:
-    """This process's children whose command line holds ``marker``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        if int(stat[1]) == os.getpid() and marker in command:
-            found.append(int(entry.name))
-    return found
-
-
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the server's process in /proc")
 async def test_a_server_that_stops_reading_its_input_cannot_hang_a_call() -> None:
     """A frozen server (SIGSTOP): the pipe to it fills, the SDK's writer blocks, later calls queue behind it.
@@ -175,10 +159,10 @@ async def test_a_server_that_stops_reading_its_input_cannot_hang_a_call() -> Non
     limit covers the write.  Each timed-out call also waits up to 5 s for the
     SDK's courtesy cancel to be written, hence the bound below.
     """
-    earlier = set(child_pids_running("demo-server"))  # an earlier test's server may still be exiting
+    earlier = sandbox_processes("demo-server", parent=os.getpid())  # an earlier server may still be exiting
     async with ToolRegistry([demo_stdio_config()]) as registry:
         assert (await registry.discover_all())["demo"].ok
-        (pid,) = set(child_pids_running("demo-server")) - earlier
+        (pid,) = sandbox_processes("demo-server", parent=os.getpid()) - earlier
         os.kill(pid, signal.SIGSTOP)
         try:
             big = {"seconds": 0, "message": "x" * 400_000}  # far more than a pipe holds
